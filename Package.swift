@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+// GenreKit: a folder of music clips in, a trained and evaluated genre classifier out.
+//
+// Floors (each module imports only modules on lower floors):
+//   6  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
+//   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
+//   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
+//   2  AudioIO  Spectral  HDF5Store           typed Swift owners of the C libraries' handles
+//   1  CSndFile CSampleRate CSoxr CFFTW CHDF5 CBLAS   module maps and prefixed static-inline shims only
+import PackageDescription
+
+/// Numeric loops are the product: keep them optimised and free of exclusivity checks in release builds.
+let numeric: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "GenreKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "genre", targets: ["GenreCLI"]),
+        .library(name: "GenreKit", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // Floor 1: C libraries from Debian.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Floor 2: Swift owners of the C handles.
+        .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate", "CSoxr"], swiftSettings: numeric),
+        .target(name: "Spectral", dependencies: ["CFFTW"], swiftSettings: numeric),
+        .target(name: "HDF5Store", dependencies: ["CHDF5"], swiftSettings: numeric),
+
+        // Floor 3: the shard format; the built-in corpus.
+        .target(name: "Shards", dependencies: ["HDF5Store"], swiftSettings: numeric),
+        .target(name: "SyntheticCorpus", dependencies: ["AudioIO"], swiftSettings: numeric),
+
+        // Floor 4: the preprocessing pipeline.
+        .target(
+            name: "Pipeline",
+            dependencies: ["AudioIO", "Spectral", "Shards", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: numeric),
+
+        // Floor 6: the command-line tool.
+        .executableTarget(
+            name: "GenreCLI",
+            dependencies: [
+                "Pipeline", "SyntheticCorpus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
+        .testTarget(name: "SpectralTests", dependencies: ["Spectral", "AudioIO"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards"]),
+        .testTarget(name: "SyntheticCorpusTests", dependencies: ["SyntheticCorpus", "AudioIO", "Spectral"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SyntheticCorpus", "AudioIO", "Shards"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Shards: placeholder until the module lands.

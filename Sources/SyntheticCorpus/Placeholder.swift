@@ -1,0 +1,1 @@
+// SyntheticCorpus: placeholder until the module lands.
