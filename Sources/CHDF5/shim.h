@@ -37,4 +37,19 @@ static inline hid_t CHDF5_t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t CHDF5_t_std_u8le(void) { return H5T_STD_U8LE; }
 static inline hid_t CHDF5_t_std_u64le(void) { return H5T_STD_U64LE; }
 static inline hid_t CHDF5_t_c_s1(void) { return H5T_C_S1; }
+
+// Added for HDF5Store.
+static inline hid_t CHDF5_t_std_i8le(void) { return H5T_STD_I8LE; }
+
+/// Turns off HDF5's automatic error printing for the CALLING THREAD, once per thread. In the thread-safe build the
+/// error stack and its automatic-printing setting are per thread (measured: H5Eset_auto2 on one thread leaves the
+/// others printing), so a single call at start-up is not enough; HDF5Store calls this before every library call.
+/// Returns 0, or a negative value if H5Eset_auto2 failed (the thread is then retried on its next call).
+static inline herr_t CHDF5_silence_automatic_error_printing(void) {
+    static _Thread_local int silenced = 0;
+    if (silenced) return 0;
+    herr_t status = H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (status >= 0) silenced = 1;
+    return status;
+}
 #endif

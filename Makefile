@@ -1,0 +1,69 @@
+# GenreKit: `make demo` and `make test` on a fresh machine; `make preprocess|train|evaluate` on your corpora.
+# Variables: DATASET (a name in ./datasets; empty = the built-in synthetic corpus), PIPELINE, OUT, JOBS.
+
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+# One optimised build serves the tool, the tests and the benchmarks (numeric loops are many times slower unoptimised).
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+GENRE := .build/release/genre
+
+DATASET ?=
+JOBS ?= $(shell nproc)
+ifeq ($(strip $(DATASET)),)
+  CORPUS_ARGS = --corpus out/demo/corpus
+  PIPELINE ?= pipelines/demo.toml
+  OUT ?= out/demo/shards
+  CORPUS_DEP = out/demo/corpus/.complete
+else
+  CORPUS_ARGS = --dataset $(DATASET) --datasets datasets
+  PIPELINE ?= pipelines/gtzan.toml
+  OUT ?= out/$(DATASET)/shards
+  CORPUS_DEP =
+endif
+
+DEMO_CLIPS ?= 20
+DEMO_SECONDS ?= 10
+
+.PHONY: setup build test demo preprocess inspect bench golden clean help
+
+help:
+	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards"
+	@echo "make test        install what is missing, build and run every test"
+	@echo "make preprocess  DATASET=name (see datasets.example) PIPELINE=pipelines/gtzan.toml OUT=dir [JOBS=n]"
+	@echo "make inspect     OUT=dir"
+	@echo "make bench       preprocessing throughput against librosa and the FFTW floor"
+	@echo "make golden      regenerate the librosa golden files (needs librosa==0.11.0)"
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	swift build $(SWIFT_FLAGS) --product genre
+
+test: setup
+	swift build $(SWIFT_FLAGS) --product genre
+	swift test $(SWIFT_FLAGS)
+
+out/demo/corpus/.complete: | build
+	$(GENRE) synth out/demo/corpus --clips-per-genre $(DEMO_CLIPS) --seconds $(DEMO_SECONDS) --seed 0
+	touch $@
+
+preprocess: build $(CORPUS_DEP)
+	$(GENRE) preprocess $(CORPUS_ARGS) --pipeline $(PIPELINE) --out $(OUT) --jobs $(JOBS)
+
+inspect: build
+	$(GENRE) inspect $(OUT)
+
+demo: build out/demo/corpus/.complete
+	$(GENRE) preprocess --corpus out/demo/corpus --pipeline pipelines/demo.toml --out out/demo/shards --jobs $(JOBS)
+	$(GENRE) inspect out/demo/shards
+
+bench: build
+	python3 scripts/bench_preprocess.py --genre $(GENRE)
+
+golden:
+	python3 scripts/make_golden.py
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,174 @@
+import AudioIO
+import Foundation
+import Spectral
+
+/// What one clip gave, besides its spectrogram.
+public struct ClipOutcome: Sendable, Codable {
+    /// Hash of the decoded mono samples and their rate (finds exact duplicates).
+    public var contentHash: ContentHash
+    /// Duration of the source (seconds), from the decoded samples (or the header for very long files).
+    public var sourceSeconds: Double
+    /// The resampled clip was shorter than the fixed length and was zero-padded.
+    public var padded: Bool
+    /// The resampled clip was shorter than one STFT frame (n_fft samples).
+    public var shorterThanFrame: Bool
+    /// Time spent per stage (seconds).
+    public var timings: StageTimings
+    /// Per-band statistics of this clip's dB spectrogram (mergeable).
+    public var statistics: BandStatistics
+    /// Damage found while decoding that still left usable audio (a truncated file, a stream that lost sync).
+    public var warning: String? = nil
+}
+
+/// Seconds spent in each per-clip stage; adds up over clips and workers.
+public struct StageTimings: Sendable, Codable, Equatable {
+    public var decode = 0.0
+    public var resample = 0.0
+    public var spectral = 0.0
+    public var statistics = 0.0
+    public init() {}
+
+    public static func += (a: inout StageTimings, b: StageTimings) {
+        a.decode += b.decode
+        a.resample += b.resample
+        a.spectral += b.spectral
+        a.statistics += b.statistics
+    }
+}
+
+/// The per-clip half of the pipeline for one worker: decode → mono → resample → fixed length → STFT → mel → dB.
+/// Owns its FFT buffers (single owner: one per worker thread); shares the read-only plan and filterbank.
+/// The same extractor serves `genre predict`, so a model always sees features made exactly as in training.
+public struct ClipFeatureExtractor: ~Copyable {
+    public let configuration: PipelineConfiguration
+    private var spectrogram: LogMelSpectrogram
+    private let resampler: any Resampler
+    /// Files with more samples than this (all channels) are read only around the part that is kept, with a margin
+    /// for the resampler's filter, so that a one-hour file does not fill memory.
+    public static let wholeFileSampleLimit = 16 << 20
+    /// Input frames read beyond the kept part, at the file's rate, per second of the file's rate.
+    static let marginSeconds = 0.25
+
+    /// Spectrogram size of every clip: `nMels * frames` floats, layout [n_mels, frames].
+    public var outputCount: Int { configuration.mel.nMels * configuration.framesPerClip }
+
+    public init(configuration: PipelineConfiguration, plan: FFTPlan? = nil, filterbank: MelFilterbank? = nil) {
+        self.configuration = configuration
+        let parameters = configuration.logMelParameters
+        spectrogram = LogMelSpectrogram(
+            parameters: parameters, plan: plan ?? Self.plan(for: parameters), filterbank: filterbank)
+        resampler = configuration.audio.resampler.makeResampler()
+    }
+
+    /// Decodes `path` and writes its dB spectrogram ([n_mels, frames] row-major) into `out`
+    /// (`out.count == outputCount`). `header`, when known from the scan, saves nothing but lets long files be
+    /// read in part.
+    public mutating func extract(
+        path: String, header: AudioInfo?, into out: UnsafeMutableBufferPointer<Float>
+    ) throws(AudioError) -> ClipOutcome {
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let target = configuration.audio.sampleRate
+        let keep = configuration.audio.clipSamples
+        var range: Range<Int>? = nil
+        var cropOffsetHint: Int? = nil
+        if let header, header.frames * header.channels > Self.wholeFileSampleLimit {
+            (range, cropOffsetHint) = Self.partialRange(header: header, target: target, keep: keep,
+                                                       crop: configuration.audio.crop)
+        }
+        let audio = try AudioDecoder.decodeMono(path: path, frames: range)
+        let t1 = clock.now
+        let hash = audio.samples.withUnsafeBufferPointer { ContentHash(samples: $0, sampleRate: audio.sampleRate) }
+        let seconds = range == nil ? Double(audio.samples.count) / Double(audio.sampleRate) : header!.seconds
+        let signal = try resampler.resample(audio.samples, from: audio.sampleRate, to: target)
+        let t2 = clock.now
+        var outcome = compute(signal: signal, cropOffset: cropOffsetHint, into: out)
+        outcome.contentHash = hash
+        outcome.sourceSeconds = seconds
+        outcome.timings.decode = (t1 - t0).seconds
+        outcome.timings.resample = (t2 - t1).seconds
+        if let damage = audio.decodeError {
+            outcome.warning = "damaged, decoded up to the damage (\(audio.samples.count) frames): \(damage.message)"
+        } else if range == nil, let header, audio.samples.count < header.frames {
+            outcome.warning = "truncated: the header says \(header.frames) frames, \(audio.samples.count) could be decoded"
+        }
+        return outcome
+    }
+
+    /// Fixed length, spectrogram and statistics of a mono signal already at the pipeline's rate.
+    public mutating func compute(
+        signal: [Float], cropOffset: Int? = nil, into out: UnsafeMutableBufferPointer<Float>
+    ) -> ClipOutcome {
+        precondition(out.count == outputCount, "output buffer holds \(out.count) floats, need \(outputCount)")
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let keep = configuration.audio.clipSamples
+        let offset: Int
+        if let cropOffset {
+            offset = max(0, min(cropOffset, signal.count - keep))
+        } else if signal.count > keep && configuration.audio.crop == .centre {
+            offset = (signal.count - keep) / 2
+        } else {
+            offset = 0
+        }
+        let available = max(0, min(keep, signal.count - offset))
+        let nMels = configuration.mel.nMels, frames = configuration.framesPerClip
+        if available == keep {
+            signal.withUnsafeBufferPointer { s in
+                spectrogram.compute(UnsafeBufferPointer(rebasing: s[offset..<(offset + keep)]), into: out)
+            }
+        } else {
+            var fixed = [Float](repeating: 0, count: keep)
+            fixed.withUnsafeMutableBufferPointer { f in
+                signal.withUnsafeBufferPointer { s in
+                    _ = f.initialize(fromContentsOf: s[offset..<(offset + available)])
+                }
+            }
+            fixed.withUnsafeBufferPointer { spectrogram.compute($0, into: out) }
+        }
+        let t1 = clock.now
+        let stats = BandStatistics(spectrogram: UnsafeBufferPointer(out), bands: nMels, frames: frames)
+        let t2 = clock.now
+        var timings = StageTimings()
+        timings.spectral = (t1 - t0).seconds
+        timings.statistics = (t2 - t1).seconds
+        return ClipOutcome(
+            contentHash: ContentHash(value: 0), sourceSeconds: Double(signal.count) / Double(configuration.audio.sampleRate),
+            padded: signal.count < keep, shorterThanFrame: signal.count < configuration.stft.nFFT,
+            timings: timings, statistics: stats)
+    }
+
+    /// The FFT plan the pipeline uses: FFTW's estimated plan, whose choice does not depend on timing, so the
+    /// same input gives bit-identical spectrograms from run to run (measured plans can differ in the last bits).
+    public static func plan(for parameters: LogMelParameters) -> FFTPlan {
+        FFTPlan.shared(size: parameters.nFFT, effort: .estimate)
+    }
+
+    /// For a very long file: the frames to read and where the kept part starts in the resampled excerpt.
+    static func partialRange(
+        header: AudioInfo, target: Int, keep: Int, crop: PipelineConfiguration.CropPosition
+    ) -> (Range<Int>, Int) {
+        let rate = Double(header.sampleRate), ratio = rate / Double(target)
+        let margin = Int(marginSeconds * rate)
+        let keepIn = Int((Double(keep) * ratio).rounded(.up))
+        switch crop {
+        case .start:
+            return (0..<min(header.frames, keepIn + margin), 0)
+        case .centre:
+            let totalOut = Int((Double(header.frames) / ratio).rounded(.up))
+            let offsetOut = max(0, (totalOut - keep) / 2)
+            let startIn = max(0, Int(Double(offsetOut) * ratio) - margin)
+            let endIn = min(header.frames, startIn + keepIn + 2 * margin)
+            let offsetInExcerpt = offsetOut - Int((Double(startIn) / ratio).rounded())
+            return (startIn..<endIn, offsetInExcerpt)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

@@ -1,0 +1,67 @@
+/// A fast, non-cryptographic 64-bit hash of decoded audio, used to find exact duplicates (the same samples under
+/// two names, as GTZAN has) and, with the parameters, to key cached features. Deterministic across runs and
+/// machines of the same endianness.
+public struct ContentHash: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let value: UInt64
+
+    public init(value: UInt64) { self.value = value }
+
+    /// Hash of a run of Float samples (their bit patterns) and the sample rate.
+    public init(samples: UnsafeBufferPointer<Float>, sampleRate: Int) {
+        var h = Mixer(seed: UInt64(truncatingIfNeeded: sampleRate) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(samples.count))
+        let n = samples.count
+        var i = 0
+        // Two 32-bit samples per 64-bit word.
+        while i + 1 < n {
+            let w = UInt64(samples[i].bitPattern) | (UInt64(samples[i + 1].bitPattern) << 32)
+            h.absorb(w)
+            i += 2
+        }
+        if i < n { h.absorb(UInt64(samples[i].bitPattern)) }
+        value = h.finish()
+    }
+
+    /// Hash of bytes (e.g. a file's content or a configuration's text).
+    public init(bytes: some Sequence<UInt8>) {
+        var h = Mixer(seed: 0x243F_6A88_85A3_08D3)
+        var word: UInt64 = 0, shift: UInt64 = 0, length: UInt64 = 0
+        for byte in bytes {
+            word |= UInt64(byte) << shift
+            shift += 8
+            length += 1
+            if shift == 64 {
+                h.absorb(word)
+                word = 0
+                shift = 0
+            }
+        }
+        h.absorb(word ^ (length << 56))
+        value = h.finish()
+    }
+
+    public var description: String {
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Multiply-xorshift mixing (a 64-bit variant of the wyhash/murmur finalisers).
+    private struct Mixer {
+        var state: UInt64
+        init(seed: UInt64) { state = seed ^ 0x6A09_E667_F3BC_C909 }
+        mutating func absorb(_ w: UInt64) {
+            var k = w &* 0xFF51_AFD7_ED55_8CCD
+            k ^= k >> 32
+            state = (state ^ k) &* 0xC4CE_B9FE_1A85_EC53
+            state ^= state >> 29
+        }
+        func finish() -> UInt64 {
+            var x = state
+            x ^= x >> 33
+            x = x &* 0xFF51_AFD7_ED55_8CCD
+            x ^= x >> 33
+            x = x &* 0xC4CE_B9FE_1A85_EC53
+            x ^= x >> 33
+            return x
+        }
+    }
+}

@@ -1,0 +1,435 @@
+import AudioIO
+import Foundation
+import Spectral
+internal import TOMLKit
+
+/// Every parameter of a preprocessing run, in one value: read from a TOML file in `pipelines/`, written (as JSON)
+/// into every shard and checkpoint, so that a result always carries the recipe that made it.
+///
+/// Sections mirror the stages: `[audio]` (decode, downmix, resample, fixed length), `[stft]`, `[mel]`, `[db]`,
+/// `[split]`, `[shards]`. A key that is missing takes the default shown in `pipelines/gtzan.toml`; an unknown
+/// key or a value of the wrong type or range is an error naming the key.
+public struct PipelineConfiguration: Sendable, Equatable, Codable {
+    public var name: String = "pipeline"
+    public var audio = Audio()
+    public var stft = STFT()
+    public var mel = Mel()
+    public var db = Decibel()
+    public var split = Split()
+    public var shards = Sharding()
+
+    public init() {}
+
+    /// `[audio]`: how a file becomes a fixed-length mono signal at `sampleRate`.
+    public struct Audio: Sendable, Equatable, Codable {
+        /// Target sample rate (Hz).
+        public var sampleRate: Int = 22050
+        /// Resampler used when a file's rate differs from `sampleRate`.
+        public var resampler: ResamplerKind = .soxrHQ
+        /// Fixed clip length (seconds) after resampling; shorter clips are zero-padded (and flagged), longer cropped.
+        public var clipSeconds: Double = 30
+        /// Which part of a longer clip is kept.
+        public var crop: CropPosition = .start
+        /// File extensions (without dot, compared case-insensitively) that the scan treats as audio.
+        public var extensions: [String] = ["au", "wav", "aiff", "aif", "flac", "ogg", "opus", "mp3"]
+
+        public init() {}
+
+        /// Number of samples at `sampleRate` in every clip.
+        public var clipSamples: Int { Int((clipSeconds * Double(sampleRate)).rounded()) }
+    }
+
+    /// Where a fixed-length window is taken from a longer clip.
+    public enum CropPosition: String, Sendable, Codable, CaseIterable { case start, centre }
+
+    /// `[stft]`: short-time Fourier transform (samples). The window is always periodic Hann of length `nFFT`.
+    public struct STFT: Sendable, Equatable, Codable {
+        public var nFFT: Int = 2048
+        public var hopLength: Int = 512
+        /// Centred frames: the signal is zero-padded by nFFT/2 on both sides (librosa's default since 0.10).
+        public var center: Bool = true
+        public init() {}
+    }
+
+    /// `[mel]`: the triangular mel filterbank (Hz).
+    public struct Mel: Sendable, Equatable, Codable {
+        public var nMels: Int = 128
+        public var fMin: Double = 0
+        /// Upper edge (Hz); nil means sampleRate/2.
+        public var fMax: Double? = nil
+        public var scale: MelScale = .slaney
+        public var norm: MelNorm = .slaney
+        public init() {}
+    }
+
+    /// `[db]`: power to decibels, as librosa's `power_to_db`.
+    public struct Decibel: Sendable, Equatable, Codable {
+        public var ref: Double = 1.0
+        public var amin: Double = 1e-10
+        /// Per-clip dynamic range (dB) below the clip's maximum; nil disables the floor.
+        public var topDB: Double? = 80
+        public init() {}
+    }
+
+    /// `[split]`: how clips are assigned to train, valid and test.
+    public struct Split: Sendable, Equatable, Codable {
+        public var method: SplitMethod = .random
+        /// Seed of the stratified random split.
+        public var seed: UInt64 = 1234
+        public var train: Double = 0.70
+        public var valid: Double = 0.15
+        public var test: Double = 0.15
+        /// Split-list files (one relative path per line), resolved relative to the configuration file.
+        public var trainList: String? = nil
+        public var validList: String? = nil
+        public var testList: String? = nil
+        public init() {}
+    }
+
+    public enum SplitMethod: String, Sendable, Codable, CaseIterable { case random, lists }
+
+    /// `[shards]`: output files.
+    public struct Sharding: Sendable, Equatable, Codable {
+        /// At most this many clips per HDF5 file.
+        public var clipsPerShard: Int = 256
+        public init() {}
+    }
+
+    /// The spectral parameters in the form the `Spectral` module takes.
+    public var logMelParameters: LogMelParameters {
+        LogMelParameters(
+            sampleRate: audio.sampleRate, nFFT: stft.nFFT, hopLength: stft.hopLength, nMels: mel.nMels,
+            fMin: mel.fMin, fMax: mel.fMax, center: stft.center, melScale: mel.scale, melNorm: mel.norm,
+            amin: Float(db.amin), refPower: Float(db.ref), topDB: db.topDB.map { Float($0) })
+    }
+
+    /// Frames in every clip's spectrogram.
+    public var framesPerClip: Int { logMelParameters.frameCount(forSamples: audio.clipSamples) }
+
+    /// The upper mel edge actually used (Hz).
+    public var effectiveFMax: Double { mel.fMax ?? Double(audio.sampleRate) / 2 }
+}
+
+// MARK: - Reading and validating
+
+/// A configuration that cannot be used: names the file and the key.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let file: String?
+    public let key: String?
+    public let reason: String
+
+    public init(file: String?, key: String?, reason: String) {
+        self.file = file
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        if let file { parts.append(file) }
+        if let key { parts.append("key '\(key)'") }
+        parts.append(reason)
+        return parts.joined(separator: ": ")
+    }
+}
+
+extension PipelineConfiguration {
+    /// Reads and validates a TOML pipeline file. Relative split-list paths are made absolute against the file's folder.
+    public static func load(path: String) throws(ConfigurationError) -> PipelineConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, key: nil, reason: "cannot read the file (missing or unreadable)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, key: nil, reason: "not UTF-8 text")
+        }
+        var config = try parse(toml: text, file: path)
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func resolve(_ p: String?) -> String? {
+            guard let p, !p.hasPrefix("/") else { return p }
+            return base.appendingPathComponent(p).standardizedFileURL.path
+        }
+        config.split.trainList = resolve(config.split.trainList)
+        config.split.validList = resolve(config.split.validList)
+        config.split.testList = resolve(config.split.testList)
+        return config
+    }
+
+    /// Parses TOML text (the format of `pipelines/*.toml`) and validates it.
+    public static func parse(toml text: String, file: String? = nil) throws(ConfigurationError) -> PipelineConfiguration {
+        let config: PipelineConfiguration
+        do {
+            config = try TOMLDecoder().decode(PipelineConfiguration.self, from: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(
+                file: file, key: nil,
+                reason: "TOML syntax error at line \(error.source.begin.line): \(error.description)")
+        } catch let error as ConfigurationError {
+            throw ConfigurationError(file: file, key: error.key, reason: error.reason)
+        } catch let error as DecodingError {
+            throw ConfigurationError(file: file, key: Self.keyPath(of: error), reason: Self.reason(of: error))
+        } catch {
+            throw ConfigurationError(file: file, key: nil, reason: "\(error)")
+        }
+        try config.validate(file: file)
+        return config
+    }
+
+    /// Checks ranges and consistency; throws naming the first offending key.
+    public func validate(file: String? = nil) throws(ConfigurationError) {
+        func fail(_ key: String, _ reason: String) -> ConfigurationError {
+            ConfigurationError(file: file, key: key, reason: reason)
+        }
+        if !(1000...384_000).contains(audio.sampleRate) { throw fail("audio.sample_rate", "must be between 1000 and 384000 Hz") }
+        if !(audio.clipSeconds > 0 && audio.clipSeconds <= 3600) { throw fail("audio.clip_seconds", "must be in (0, 3600] seconds") }
+        if audio.extensions.isEmpty { throw fail("audio.extensions", "must list at least one extension") }
+        if stft.nFFT < 16 || stft.nFFT > 65536 { throw fail("stft.n_fft", "must be between 16 and 65536") }
+        if stft.hopLength < 1 || stft.hopLength > stft.nFFT { throw fail("stft.hop_length", "must be between 1 and n_fft") }
+        if mel.nMels < 1 || mel.nMels > 1024 { throw fail("mel.n_mels", "must be between 1 and 1024") }
+        if mel.fMin < 0 { throw fail("mel.fmin", "must be >= 0 Hz") }
+        if effectiveFMax <= mel.fMin || effectiveFMax > Double(audio.sampleRate) / 2 {
+            throw fail("mel.fmax", "must be above fmin and at most sample_rate/2 (\(audio.sampleRate / 2) Hz)")
+        }
+        if !(db.ref > 0) { throw fail("db.ref", "must be > 0") }
+        if !(db.amin > 0) { throw fail("db.amin", "must be > 0") }
+        if let top = db.topDB, !(top > 0) { throw fail("db.top_db", "must be > 0 (omit it to disable the floor)") }
+        if shards.clipsPerShard < 1 { throw fail("shards.clips_per_shard", "must be >= 1") }
+        switch split.method {
+        case .random:
+            for (key, value) in [("split.train", split.train), ("split.valid", split.valid), ("split.test", split.test)]
+            where !(value >= 0 && value <= 1) {
+                throw fail(key, "must be a fraction between 0 and 1")
+            }
+            if abs(split.train + split.valid + split.test - 1) > 1e-6 {
+                throw fail("split", "train + valid + test must add up to 1")
+            }
+            if split.train <= 0 { throw fail("split.train", "must be > 0") }
+        case .lists:
+            if split.trainList == nil { throw fail("split.train_list", "is required when method = \"lists\"") }
+            if split.validList == nil && split.testList == nil {
+                throw fail("split.test_list", "at least one of valid_list and test_list is required")
+            }
+        }
+    }
+
+    private static func keyPath(of error: DecodingError) -> String? {
+        let path: [any CodingKey]
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
+        case .keyNotFound(let key, let c): path = c.codingPath + [key]
+        @unknown default: return nil
+        }
+        let names = path.map(\.stringValue)
+        return names.isEmpty ? nil : names.joined(separator: ".")
+    }
+
+    private static func reason(of error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(let type, _): return "expected a value of type \(type)"
+        case .valueNotFound(let type, _): return "missing a value of type \(type)"
+        case .keyNotFound: return "required key is missing"
+        case .dataCorrupted(let c): return c.debugDescription
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+// MARK: - Codable with defaults, snake_case keys and unknown-key detection
+
+/// Any string key, to list every key a table holds.
+private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension Decoder {
+    /// Throws when the table holds a key that is not one of `known`.
+    fileprivate func rejectUnknownKeys<K: CodingKey & CaseIterable>(_: K.Type) throws {
+        let container = try self.container(keyedBy: AnyKey.self)
+        let known = Set(K.allCases.map(\.stringValue))
+        for key in container.allKeys where !known.contains(key.stringValue) {
+            let path = (codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
+            throw ConfigurationError(
+                file: nil, key: path,
+                reason: "unknown key (known here: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A number that TOML may spell as an integer (`fmax = 11025`) or a float (`fmax = 11025.0`).
+    fileprivate func number(_ key: Key) throws -> Double? {
+        guard contains(key) else { return nil }
+        if let d = try? decode(Double.self, forKey: key) { return d }
+        if let i = try? decode(Int.self, forKey: key) { return Double(i) }
+        throw DecodingError.typeMismatch(
+            Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
+    }
+
+    fileprivate func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? value
+    }
+
+    /// An enum spelled as a string; an unknown spelling lists the valid ones.
+    fileprivate func choice<T: RawRepresentable & CaseIterable & Decodable>(_ key: Key, default value: T) throws -> T
+    where T.RawValue == String {
+        guard let raw = try decodeIfPresent(String.self, forKey: key) else { return value }
+        guard let v = T(rawValue: raw) else {
+            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw ConfigurationError(
+                file: nil, key: path,
+                reason: "'\(raw)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return v
+    }
+}
+
+extension PipelineConfiguration {
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, audio, stft, mel, db, split, shards }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.value(.name, default: "pipeline")
+        audio = try c.value(.audio, default: Audio())
+        stft = try c.value(.stft, default: STFT())
+        mel = try c.value(.mel, default: Mel())
+        db = try c.value(.db, default: Decibel())
+        split = try c.value(.split, default: Split())
+        shards = try c.value(.shards, default: Sharding())
+    }
+}
+
+extension PipelineConfiguration.Audio {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case sampleRate = "sample_rate", resampler, clipSeconds = "clip_seconds", crop, extensions
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sampleRate = try c.value(.sampleRate, default: 22050)
+        resampler = try c.choice(.resampler, default: .soxrHQ)
+        clipSeconds = try c.number(.clipSeconds) ?? 30
+        crop = try c.choice(.crop, default: .start)
+        extensions = try c.value(.extensions, default: Self().extensions).map { $0.lowercased() }
+    }
+}
+
+extension PipelineConfiguration.STFT {
+    enum CodingKeys: String, CodingKey, CaseIterable { case nFFT = "n_fft", hopLength = "hop_length", center }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nFFT = try c.value(.nFFT, default: 2048)
+        hopLength = try c.value(.hopLength, default: 512)
+        center = try c.value(.center, default: true)
+    }
+}
+
+extension PipelineConfiguration.Mel {
+    enum CodingKeys: String, CodingKey, CaseIterable { case nMels = "n_mels", fMin = "fmin", fMax = "fmax", scale, norm }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nMels = try c.value(.nMels, default: 128)
+        fMin = try c.number(.fMin) ?? 0
+        fMax = try c.number(.fMax)
+        scale = try c.choice(.scale, default: .slaney)
+        norm = try c.choice(.norm, default: .slaney)
+    }
+}
+
+extension PipelineConfiguration.Decibel {
+    enum CodingKeys: String, CodingKey, CaseIterable { case ref, amin, topDB = "top_db" }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ref = try c.number(.ref) ?? 1.0
+        amin = try c.number(.amin) ?? 1e-10
+        // `top_db = false` (TOML) or null (JSON) disables the floor; a missing key means the default, 80 dB.
+        if !c.contains(.topDB) {
+            topDB = 80
+        } else if try c.decodeNil(forKey: .topDB) {
+            topDB = nil
+        } else if let on = try? c.decode(Bool.self, forKey: .topDB) {
+            guard !on else {
+                throw ConfigurationError(file: nil, key: "db.top_db", reason: "give a number of dB, or false to disable")
+            }
+            topDB = nil
+        } else {
+            topDB = try c.number(.topDB)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ref, forKey: .ref)
+        try c.encode(amin, forKey: .amin)
+        try c.encode(topDB, forKey: .topDB)  // null when disabled, so the stored JSON round-trips
+    }
+}
+
+extension PipelineConfiguration.Split {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case method, seed, train, valid, test
+        case trainList = "train_list", validList = "valid_list", testList = "test_list"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.choice(.method, default: .random)
+        let seed = try c.value(.seed, default: 1234)
+        guard seed >= 0 else {
+            throw ConfigurationError(file: nil, key: "split.seed", reason: "must be a non-negative integer")
+        }
+        self.seed = UInt64(seed)
+        train = try c.number(.train) ?? 0.70
+        valid = try c.number(.valid) ?? 0.15
+        test = try c.number(.test) ?? 0.15
+        trainList = try c.decodeIfPresent(String.self, forKey: .trainList)
+        validList = try c.decodeIfPresent(String.self, forKey: .validList)
+        testList = try c.decodeIfPresent(String.self, forKey: .testList)
+    }
+}
+
+extension PipelineConfiguration.Sharding {
+    enum CodingKeys: String, CodingKey, CaseIterable { case clipsPerShard = "clips_per_shard" }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        clipsPerShard = try c.value(.clipsPerShard, default: 256)
+    }
+}
+
+// MARK: - Serialised forms
+
+extension PipelineConfiguration {
+    /// The resolved configuration as canonical JSON (sorted keys): the text stored in shards and checkpoints.
+    public func jsonText() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        // Encoding plain Codable values cannot fail.
+        let data = try! encoder.encode(self)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Decodes the JSON text written by `jsonText()` (from a shard or checkpoint).
+    public static func fromJSON(_ text: String) throws(ConfigurationError) -> PipelineConfiguration {
+        do {
+            let config = try JSONDecoder().decode(PipelineConfiguration.self, from: Data(text.utf8))
+            try config.validate()
+            return config
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(file: nil, key: nil, reason: "stored configuration is not valid JSON: \(error)")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Pipeline: placeholder until the module lands.

@@ -1,0 +1,109 @@
+import Foundation
+
+/// `report.json`, written beside the shards at the end of every run: what was found, what was made, how long each
+/// stage took, and every file that was not used with its reason.
+public struct RunReport: Sendable, Codable {
+    public var genrekitVersion = GenreKitVersion.current
+    public var started = ""
+    public var finished = ""
+    public var corpus = ""
+    public var output = ""
+    public var jobs = 1
+    public var configuration = PipelineConfiguration()
+    public var classes: [String] = []
+    public var counts = Counts()
+    public var timings = Timings()
+    public var throughput = Throughput()
+    /// Files not used, with the stage where that was found and the reason.
+    public var skipped: [SkippedFile] = []
+    /// Files used despite damage (truncated, decoder lost sync), with the reason.
+    public var warnings: [SkippedFile] = []
+    /// Exact duplicates dropped, each with the clip it repeats (which was kept).
+    public var duplicates: [Duplicate] = []
+    /// Clips shorter than the fixed length (zero-padded), and those shorter than one STFT frame.
+    public var padded: [String] = []
+    public var shorterThanFrame: [String] = []
+    /// Clips per split and class: `perSplit["train"]["blues"]`.
+    public var perSplit: [String: [String: Int]] = [:]
+    public var shards: [ShardEntry] = []
+    /// The statistics applied (dB): per mel band, fitted on the train split.
+    public var normalisation = Normalisation()
+    /// Split-list entries that matched no file, and paths named by two lists.
+    public var splitListUnmatched: [String: [String]] = [:]
+    public var splitListConflicts: [String] = []
+
+    public init() {}
+
+    public struct Counts: Sendable, Codable {
+        public var found = 0, decoded = 0, skipped = 0, duplicates = 0, unassigned = 0, padded = 0, written = 0
+        public init() {}
+    }
+
+    /// Wall-clock seconds per phase, and per-clip stage seconds summed over workers.
+    public struct Timings: Sendable, Codable {
+        public var scan = 0.0, extract = 0.0, split = 0.0, normaliseAndWrite = 0.0, total = 0.0
+        public var stages = StageTimings()
+        public var scratchWrite = 0.0
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case scan = "scan_s", extract = "extract_wall_s", split = "split_s"
+            case normaliseAndWrite = "normalise_write_s", total = "total_s"
+            case stages = "per_clip_stage_s_summed_over_workers", scratchWrite = "scratch_write_s"
+        }
+    }
+
+    public struct Throughput: Sendable, Codable {
+        public var clipsPerSecond = 0.0, audioSecondsPerSecond = 0.0
+        public init() {}
+        enum CodingKeys: String, CodingKey { case clipsPerSecond = "clips_per_s", audioSecondsPerSecond = "audio_s_per_s" }
+    }
+
+    public struct Duplicate: Sendable, Codable, Equatable {
+        public var path: String
+        public var duplicateOf: String
+        enum CodingKeys: String, CodingKey { case path, duplicateOf = "duplicate_of" }
+    }
+
+    public struct ShardEntry: Sendable, Codable, Equatable {
+        public var file: String
+        public var split: String
+        public var clips: Int
+    }
+
+    public struct Normalisation: Sendable, Codable {
+        public var trainClips = 0
+        public var trainFrames = 0
+        public var mean: [Double] = []
+        public var std: [Double] = []
+        public init() {}
+        enum CodingKeys: String, CodingKey { case trainClips = "train_clips", trainFrames = "train_frames", mean, std }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case genrekitVersion = "genrekit_version", started, finished, corpus, output, jobs, configuration, classes
+        case counts, timings, throughput, skipped, warnings, duplicates, padded, shorterThanFrame = "shorter_than_frame"
+        case perSplit = "per_split", shards, normalisation
+        case splitListUnmatched = "split_list_unmatched", splitListConflicts = "split_list_conflicts"
+    }
+
+    /// Writes the report as pretty JSON, atomically.
+    public func write(to path: String) throws(PipelineError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            let data = try encoder.encode(self)
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw PipelineError(path: path, reason: "cannot write the report: \(error)")
+        }
+    }
+}
+
+/// The version written into shards, checkpoints and reports.
+public enum GenreKitVersion {
+    public static let current = "0.1.0"
+}
+
+extension Date {
+    var iso8601: String { ISO8601DateFormatter().string(from: self) }
+}

@@ -1,1 +1,0 @@
-// Shards: placeholder until the module lands.

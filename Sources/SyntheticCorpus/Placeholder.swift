@@ -1,1 +1,0 @@
-// SyntheticCorpus: placeholder until the module lands.

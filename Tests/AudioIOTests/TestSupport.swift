@@ -1,0 +1,53 @@
+import Foundation
+@testable import AudioIO
+
+/// A fresh directory under the system temp dir, removed when the value is released.
+final class TemporaryDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("AudioIOTests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        path = url.path
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Deterministic test signals.
+enum Signal {
+    /// `amplitude * sin(2π f t)` for `count` samples at `sampleRate`.
+    static func tone(frequency: Double, sampleRate: Int, count: Int, amplitude: Double = 0.5, phase: Double = 0) -> [Float] {
+        (0..<count).map { i in Float(amplitude * sin(2 * Double.pi * frequency * Double(i) / Double(sampleRate) + phase)) }
+    }
+
+    /// Interleaves per-channel signals of equal length into frames.
+    static func interleave(_ channels: [[Float]]) -> [Float] {
+        let frames = channels[0].count
+        var out = [Float](repeating: 0, count: frames * channels.count)
+        for (c, channel) in channels.enumerated() {
+            for f in 0..<frames { out[f * channels.count + c] = channel[f] }
+        }
+        return out
+    }
+
+    /// A uniform pseudo-random signal in [-amplitude, amplitude] (xorshift, seedable).
+    static func noise(count: Int, seed: UInt64, amplitude: Float = 0.5) -> [Float] {
+        var state = seed | 1
+        return (0..<count).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * amplitude
+        }
+    }
+}
+
+/// The largest absolute elementwise difference (arrays of equal length).
+func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    var worst: Float = 0
+    for i in a.indices { worst = max(worst, abs(a[i] - b[i])) }
+    return worst
+}

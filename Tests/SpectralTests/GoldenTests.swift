@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import Spectral
+
+/// GenreKit's log-mel against librosa 0.11's on the golden signals: max |diff| <= 0.05 dB over the cells within
+/// 80 dB of the clip's maximum.
+@Suite struct GoldenTests {
+    @Test func goldenFilesArePinnedToLibrosa0110() {
+        #expect(GoldenData.index.versions["librosa"] == "0.11.0")
+        #expect(GoldenData.monoCaseNames.count >= 8)
+        #expect(GoldenData.index.cases.contains { $0.kind == "stereo44k_wav" })
+    }
+
+    @Test(arguments: GoldenData.monoCaseNames)
+    func logMelMatchesLibrosa(name: String) throws {
+        let golden = GoldenData.golden(name)
+        let parameters = try #require(GoldenData.index.parameters[golden.parameters]).logMel
+        let input = try GoldenData.floats(golden.input)
+        let reference = try GoldenData.floats(golden.mel)
+        #expect(input.count == golden.samples)
+        var extractor = LogMelSpectrogram(parameters: parameters)
+        let frames = extractor.frameCount(forSamples: input.count)
+        #expect([parameters.nMels, frames] == golden.shape, "shape")
+        let ours = extractor.compute(input)
+        try #require(ours.count == reference.count)
+        let referenceMax = reference.max()!
+        // cells within 80 dB of the maximum; all cells when the reference is flat (silence)
+        let flat = referenceMax - reference.min()! < 1e-3
+        var worstKept: Float = 0, worstAll: Float = 0, kept = 0
+        for i in 0..<reference.count {
+            let diff = abs(ours[i] - reference[i])
+            worstAll = max(worstAll, diff)
+            if flat || reference[i] > referenceMax - 80 {
+                worstKept = max(worstKept, diff)
+                kept += 1
+            }
+        }
+        #expect(worstKept <= 0.05, "\(name): max |diff| \(worstKept) dB over \(kept) cells")
+        print("golden \(name) [\(parameters.nMels) x \(frames)]: max |diff| \(worstKept) dB over \(kept) kept cells, \(worstAll) dB over all \(reference.count)")
+    }
+
+    @Test func silenceIsTheFloorEverywhere() {
+        var extractor = LogMelSpectrogram(parameters: LogMelParameters())
+        let out = extractor.compute([Float](repeating: 0, count: 5000))
+        #expect(out.count == 128 * 10)
+        #expect(out.allSatisfy { abs($0 + 100) <= 1e-4 })
+    }
+
+    @Test func emptyInputGivesOneSilentFrameLikeLibrosa() {
+        var extractor = LogMelSpectrogram(parameters: LogMelParameters())
+        let out = extractor.compute([])
+        #expect(out.count == 128)
+        #expect(out.allSatisfy { abs($0 + 100) <= 1e-4 })
+        var uncentred = LogMelSpectrogram(parameters: LogMelParameters(center: false))
+        #expect(uncentred.compute([Float](repeating: 0.1, count: 1000)).isEmpty)
+    }
+
+    @Test func topDBIsOptional() throws {
+        let golden = GoldenData.golden("loudquiet")
+        let input = try GoldenData.floats(golden.input)
+        var clamped = LogMelSpectrogram(parameters: LogMelParameters())
+        var open = LogMelSpectrogram(parameters: LogMelParameters(topDB: nil))
+        let a = clamped.compute(input), b = open.compute(input)
+        let top = a.max()!
+        #expect(abs(top - b.max()!) <= 1e-6)
+        #expect(b.min()! < top - 100)  // the silent tail
+        #expect(abs(a.min()! - (top - 80)) <= 1e-4)
+        for (x, y) in zip(a, b) { #expect(x == max(y, top - 80)) }
+    }
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""`make bench`: GenreKit's preprocessing throughput, side by side with the librosa reference and the FFTW floor.
+
+    python3 scripts/bench_preprocess.py --genre .build/release/genre [--clips 1000] [--stereo-clips 300]
+        [--jobs 2] [--reference ../shared/reference] [--work out/bench] [--skip-librosa]
+
+For each corpus (30 s clips written by `genre synth`: .au at 22050 Hz mono, and .wav at 44.1 kHz stereo):
+  1. `genre preprocess` (pipelines/gtzan.toml, --jobs N): wall time, clips/s, audio-s/s, time by stage, peak RSS;
+  2. the librosa reference (librosa.load + feature.melspectrogram + power_to_db + h5py, one process per core) on
+     the same clips and the same split (it reads GenreKit's split.tsv): wall time, peak RSS of its main process;
+  3. the features compared clip by clip in dB (the reference's compare_mel.py);
+and once: the same frames through FFTW alone (the reference's fft_floor.c: batched r2c, STFT, STFT+mel+dB).
+Ratios are computed from runs in this process, one after the other, on the same machine. GenreKit runs twice and
+its better run counts (the first warms the page cache for both tools).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+
+def run_measured(cmd):
+    """Runs cmd; returns (wall seconds, peak RSS in MiB of exactly this child (os.wait4), its output)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.stdout.write(out)
+        raise SystemExit(f"bench: command failed ({p.returncode}): {' '.join(cmd)}")
+    return wall, usage.ru_maxrss / 1024.0, out
+
+
+def run(cmd):
+    """Runs cmd; returns (wall seconds, output)."""
+    wall, _, out = run_measured(cmd)
+    return wall, out
+
+
+def ensure_python_reference():
+    try:
+        import h5py  # noqa: F401
+        import librosa  # noqa: F401
+        import soxr  # noqa: F401
+        return True
+    except ImportError:
+        print("bench: installing the librosa reference's Python packages (librosa==0.11.0 soundfile h5py soxr)")
+        r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "librosa==0.11.0", "soundfile", "h5py", "soxr"])
+        return r.returncode == 0
+
+
+def ensure_corpus(genre, path, clips_per_genre, formats):
+    stamp = os.path.join(path, ".complete")
+    want = f"{clips_per_genre} {formats}"
+    if os.path.exists(stamp) and open(stamp).read().strip() == want:
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    print(f"bench: writing {clips_per_genre * 10} synthetic 30 s clips ({formats}) to {path}")
+    run([genre, "synth", path, "--clips-per-genre", str(clips_per_genre), "--seconds", "30", "--seed", "1",
+         "--formats", formats])
+    with open(stamp, "w") as fh:
+        fh.write(want + "\n")
+
+
+def bench_corpus(args, name, corpus, clips_per_genre, formats):
+    ensure_corpus(args.genre, corpus, clips_per_genre, formats)
+    out = os.path.join(args.work, f"{name}-genrekit")
+    best = None
+    for attempt in range(2):
+        shutil.rmtree(out, ignore_errors=True)
+        wall, rss, _ = run_measured([args.genre, "preprocess", "--corpus", corpus, "--pipeline", args.pipeline,
+                                     "--out", out, "--jobs", str(args.jobs)])
+        report = json.load(open(os.path.join(out, "report.json")))
+        if best is None or wall < best["wall"]:
+            best = {"wall": wall, "rss": rss, "report": report}
+    result = {"name": name, "genrekit": best}
+    n = best["report"]["counts"]["written"]
+    audio = best["report"]["throughput"]["audio_s_per_s"] * best["report"]["timings"]["total_s"]
+    result["clips"], result["audio_s"] = n, audio
+    if not args.skip_librosa:
+        ref_out = os.path.join(args.work, f"{name}-librosa")
+        shutil.rmtree(ref_out, ignore_errors=True)
+        wall, rss, text = run_measured([sys.executable, os.path.join(args.reference, "librosa_preprocess.py"), corpus,
+                                        ref_out, "--jobs", str(args.jobs), "--duration", "30",
+                                        "--split-list", os.path.join(out, "split.tsv")])
+        m = re.search(r"peak RSS main (\d+) MiB, largest child (\d+) MiB", text)
+        result["librosa"] = {"wall": wall, "rss": rss, "rss_main": float(m.group(1)) if m else rss,
+                             "rss_child": float(m.group(2)) if m else 0.0}
+        # Exactness: every train clip, dB against dB.
+        train = sorted(f for f in os.listdir(out) if f.startswith("train-") and f.endswith(".h5"))
+        diffs = []
+        for shard in train:
+            r = subprocess.run([sys.executable, os.path.join(args.reference, "compare_mel.py"), os.path.join(out, shard),
+                                os.path.join(ref_out, "train.h5"), "--ours-mean", "norm/mean", "--ours-std", "norm/std",
+                                "--worst", "1"], capture_output=True, text=True)
+            m = re.search(r"max \|diff\|\s*=?\s*([0-9.eE+-]+)", r.stdout)
+            diffs.append(float(m.group(1)) if m else float("nan"))
+            if not m:
+                result["compare_output"] = r.stdout[-2000:] + r.stderr[-2000:]
+        result["max_db_diff"] = max(diffs) if diffs else float("nan")
+        shutil.rmtree(ref_out, ignore_errors=True)
+    return result
+
+
+def fft_floor(args, clips):
+    src = os.path.join(args.reference, "fft_floor.c")
+    if not os.path.exists(src):
+        return None
+    exe = os.path.join(args.work, "fft_floor")
+    subprocess.run(["cc", "-O2", "-march=native", "-o", exe, src, "-lfftw3f", "-lsndfile", "-lsamplerate", "-lpthread",
+                    "-lm"], check=True)
+    _, text = run([exe, "--clips", str(clips), "--threads", str(args.jobs), "--seconds", "30", "--reps", "3"])
+    rows = {}
+    for line in text.splitlines():
+        m = re.match(r"^([ABC]) .*?\s+(\d+)\s+([0-9.]+)\s+(\d+)\s+(\d+)\s+([0-9.]+)$", line.strip())
+        if m and int(m.group(2)) == args.jobs:
+            rows[m.group(1)] = {"wall": float(m.group(3)), "clips_per_s": clips / float(m.group(3))}
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--genre", default=".build/release/genre")
+    ap.add_argument("--pipeline", default="pipelines/gtzan.toml")
+    ap.add_argument("--clips", type=int, default=1000, help="22050 Hz mono clips (multiple of 10)")
+    ap.add_argument("--stereo-clips", type=int, default=300, help="44.1 kHz stereo clips (multiple of 10)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--reference", default=os.path.join("..", "shared", "reference"))
+    ap.add_argument("--work", default=os.path.join("out", "bench"))
+    ap.add_argument("--skip-librosa", action="store_true")
+    ap.add_argument("--json", default=None, help="also write the figures as JSON")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    if not os.path.exists(os.path.join(args.reference, "librosa_preprocess.py")):
+        print(f"bench: no librosa reference at {args.reference}: GenreKit figures only")
+        args.skip_librosa = True
+    if not args.skip_librosa and not ensure_python_reference():
+        print("bench: could not install librosa: GenreKit figures only")
+        args.skip_librosa = True
+
+    results = [
+        bench_corpus(args, "mono22k", os.path.join(args.work, "corpus-mono22k"), args.clips // 10, "au22050"),
+        bench_corpus(args, "stereo44k", os.path.join(args.work, "corpus-stereo44k"), args.stereo_clips // 10, "wav44100"),
+    ]
+    floor = fft_floor(args, args.clips)
+
+    print()
+    print(f"== GenreKit preprocessing, {args.jobs} workers, 30 s clips (pipelines/gtzan.toml) ==")
+    hdr = f"{'corpus':<11} {'clips':>5} {'tool':<9} {'wall s':>7} {'clips/s':>8} {'audio-s/s':>9} {'peak RSS MiB':>12}"
+    print(hdr)
+    for r in results:
+        g = r["genrekit"]
+        print(f"{r['name']:<11} {r['clips']:>5} {'genrekit':<9} {g['wall']:>7.2f} {r['clips'] / g['wall']:>8.1f} "
+              f"{r['audio_s'] / g['wall']:>9.0f} {g['rss']:>12.0f}")
+        if "librosa" in r:
+            lr = r["librosa"]
+            print(f"{'':<11} {r['clips']:>5} {'librosa':<9} {lr['wall']:>7.2f} {r['clips'] / lr['wall']:>8.1f} "
+                  f"{r['audio_s'] / lr['wall']:>9.0f} {lr['rss_main']:>7.0f} main, {lr['rss_child']:.0f} per worker")
+    print()
+    print("GenreKit time by stage (s summed over workers; wall for the phases):")
+    for r in results:
+        t = r["genrekit"]["report"]["timings"]
+        s = t["per_clip_stage_s_summed_over_workers"]
+        print(f"  {r['name']:<10} scan {t['scan_s']:.2f} | decode {s['decode']:.2f}, resample {s['resample']:.2f}, "
+              f"stft+mel+dB {s['spectral']:.2f}, stats {s['statistics']:.2f} (extract wall {t['extract_wall_s']:.2f}) | "
+              f"normalise+write wall {t['normalise_write_s']:.2f} | total {t['total_s']:.2f}")
+    print()
+    for r in results:
+        if "librosa" in r:
+            ratio = r["librosa"]["wall"] / r["genrekit"]["wall"]
+            target = 5.0 if r["name"] == "mono22k" else 4.0
+            verdict = "meets" if ratio >= target else "BELOW"
+            print(f"speed-up over librosa, {r['name']}: {ratio:.2f}x (target {target:.0f}x: {verdict}); "
+                  f"max |dB diff| on the train clips {r.get('max_db_diff', float('nan')):.4f} (tolerance 0.05)")
+    if floor:
+        g = results[0]["genrekit"]["wall"]
+        print(f"FFTW floor, same frames ({args.clips} x 30 s at 22050 Hz, {args.jobs} threads): "
+              + ", ".join(f"{k} {v['wall']:.2f} s" for k, v in sorted(floor.items())))
+        for k, label in (("A", "FFT only"), ("B", "STFT"), ("C", "STFT+mel+dB")):
+            if k in floor:
+                print(f"  GenreKit end to end / floor {k} ({label}): {g / floor[k]['wall']:.2f}x")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"results": results, "floor": floor}, fh, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    main()

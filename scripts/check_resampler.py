@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Reference outputs of librosa's default resampler, for AudioIO's SoxrResampler.
+
+librosa 0.11's `librosa.resample(y, orig_sr=a, target_sr=b, res_type='soxr_hq')` is
+python-soxr's `soxr.resample(y, a, b, quality='HQ')` followed by
+`librosa.util.fix_length(..., size=int(np.ceil(len(y) * (b / a))))`. This script resamples a few
+deterministic signals that the Swift tests can regenerate bit for bit (see `test_signal`) and
+
+  generate  writes Tests/AudioIOTests/SoxrReferenceData.swift, a Swift string literal holding JSON
+            (a Swift file rather than a resource, so the test target needs no resource rules): per case
+            the exact output length, selected output samples (the first and last 64 and an even spread
+            in between) and float64 checksums of the whole output;
+  compare DIR  compares full-length Swift outputs dumped as DIR/<case>.f32 (raw little-endian float32,
+            written by the AudioIO tests when AUDIOIO_DUMP_DIR is set) with python-soxr's, and prints
+            the max abs difference per case.
+
+Needs numpy, soxr and librosa (only for this check; the product never runs Python).
+"""
+import json
+import os
+import sys
+
+import librosa
+import numpy as np
+import soxr
+
+# (name, input rate, output rate, input frames, librosa res_type)
+CASES = [
+    ("44100_22050", 44100, 22050, 44100, "soxr_hq"),
+    ("48000_22050", 48000, 22050, 48000, "soxr_hq"),
+    ("8000_22050", 8000, 22050, 8000, "soxr_hq"),
+    ("96000_22050", 96000, 22050, 96000, "soxr_hq"),
+    ("22050_16000", 22050, 16000, 22050, "soxr_hq"),
+    ("44100_22050_long", 44100, 22050, 5 * 44100 + 17, "soxr_hq"),
+    ("11025_22050_odd", 11025, 22050, 3001, "soxr_hq"),
+    ("44100_22050_vhq", 44100, 22050, 44100, "soxr_vhq"),
+]
+
+EDGE = 64      # samples kept at each end
+SPREAD = 256   # evenly spaced samples kept in between
+MASK = (1 << 64) - 1
+
+
+def test_signal(rate, count):
+    """0.4 sin(440 Hz) + 0.3 linear chirp 100 Hz -> 0.45 rate over one second + 0.1 xorshift noise.
+
+    Computed in float64 in exactly this operation order, then rounded to float32. The Swift test
+    helper `ReferenceSignal.make(rate:count:)` mirrors it.
+    """
+    t = np.arange(count, dtype=np.float64) / rate
+    f0, f1 = 100.0, 0.45 * rate
+    tone = np.sin(2.0 * np.pi * 440.0 * t)
+    chirp = np.sin(2.0 * np.pi * (f0 * t + 0.5 * (f1 - f0) * t * t))
+    noise = np.empty(count, dtype=np.float64)
+    state = 0x9E3779B97F4A7C15
+    for i in range(count):
+        state ^= (state << 13) & MASK
+        state ^= state >> 7
+        state ^= (state << 17) & MASK
+        noise[i] = (state >> 11) * (1.0 / (1 << 53)) * 2.0 - 1.0
+    return (0.4 * tone + 0.3 * chirp + 0.1 * noise).astype(np.float32)
+
+
+def reference(case):
+    name, rate_in, rate_out, count, res_type = case
+    y = test_signal(rate_in, count)
+    out = librosa.resample(y, orig_sr=rate_in, target_sr=rate_out, res_type=res_type)
+    # Spell out what librosa does, and check the two agree exactly.
+    quality = {"soxr_hq": "HQ", "soxr_vhq": "VHQ"}[res_type]
+    raw = soxr.resample(y, rate_in, rate_out, quality=quality)
+    size = int(np.ceil(len(y) * (float(rate_out) / rate_in)))
+    manual = librosa.util.fix_length(raw, size=size)
+    assert out.dtype == np.float32 and np.array_equal(out, manual), name
+    return y, out
+
+
+def selected_indices(n):
+    idx = set(range(min(EDGE, n))) | set(range(max(0, n - EDGE), n))
+    idx |= {int(round(k * (n - 1) / (SPREAD - 1))) for k in range(SPREAD)}
+    return sorted(idx)
+
+
+def generate(path):
+    cases = []
+    for case in CASES:
+        name, rate_in, rate_out, count, res_type = case
+        y, out = reference(case)
+        idx = selected_indices(len(out))
+        o64 = out.astype(np.float64)
+        cases.append({
+            "name": name, "inputRate": rate_in, "outputRate": rate_out, "inputCount": count,
+            "resType": res_type,
+            "inputSum": float(y.astype(np.float64).sum()),
+            "outputCount": len(out),
+            "outputSum": float(o64.sum()),
+            "outputSumOfSquares": float((o64 * o64).sum()),
+            "indices": idx,
+            # float32 values printed with enough digits to round-trip exactly
+            "samples": [float(repr_float32(v)) for v in out[idx]],
+        })
+    doc = {
+        "generator": "scripts/check_resampler.py",
+        "librosa": librosa.__version__, "soxr": soxr.__version__, "libsoxr": soxr.__libsoxr_version__,
+        "cases": cases,
+    }
+    text = json.dumps(doc, separators=(",", ":"))
+    # Break the literal into lines of whole JSON tokens (line breaks between tokens are JSON whitespace).
+    lines, line = [], ""
+    for token in text.split(","):
+        if len(line) + len(token) > 110:
+            lines.append(line)
+            line = ""
+        line += token + ","
+    lines.append(line[:-1])
+    with open(path, "w") as f:
+        f.write("// Generated by scripts/check_resampler.py (python-soxr / librosa reference outputs). Do not edit.\n")
+        f.write("// Regenerate: python3 scripts/check_resampler.py generate\n\n")
+        f.write("/// JSON: python-soxr's resampled outputs of `ReferenceSignal` for each case (see the script).\n")
+        f.write('let soxrReferenceJSON = #"""\n')
+        f.write("\n".join(lines))
+        f.write('\n"""#\n')
+    print(f"wrote {path} ({os.path.getsize(path)} bytes, {len(cases)} cases)")
+
+
+def repr_float32(v):
+    return np.format_float_positional(np.float32(v), unique=True)
+
+
+def compare(directory):
+    worst = 0.0
+    for case in CASES:
+        name = case[0]
+        y, out = reference(case)
+        swift_in_path = os.path.join(directory, name + ".input.f32")
+        if os.path.exists(swift_in_path):
+            swift_in = np.fromfile(swift_in_path, dtype="<f4")
+            same_input = np.array_equal(swift_in, y)
+        else:
+            same_input = None
+        swift = np.fromfile(os.path.join(directory, name + ".f32"), dtype="<f4")
+        if len(swift) != len(out):
+            print(f"{name}: LENGTH MISMATCH swift {len(swift)} python {len(out)}")
+            worst = float("inf")
+            continue
+        diff = np.abs(swift.astype(np.float64) - out.astype(np.float64))
+        worst = max(worst, diff.max())
+        print(f"{name:20s} n_out={len(out):7d} max|diff|={diff.max():.3g} "
+              f"identical={np.array_equal(swift, out)} same_input={same_input}")
+    print(f"overall max|diff| = {worst:.3g}")
+
+
+if __name__ == "__main__":
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = os.path.join(here, "..", "Tests", "AudioIOTests", "SoxrReferenceData.swift")
+    if len(sys.argv) >= 2 and sys.argv[1] == "compare":
+        compare(sys.argv[2])
+    else:
+        generate(os.path.normpath(sys.argv[2] if len(sys.argv) >= 3 else default))

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages GenreKit builds against, when they are missing. Idempotent; quiet when all is there.
+set -euo pipefail
+PACKAGES=(pkg-config libsndfile1-dev libsamplerate0-dev libsoxr-dev libfftw3-dev libhdf5-dev hdf5-tools libopenblas-dev)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: swift is not on PATH (GenreKit needs Swift 6; on this machine it lives in /opt/swift/usr/bin)" >&2
+  exit 1
+fi
