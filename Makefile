@@ -25,13 +25,21 @@ endif
 DEMO_CLIPS ?= 20
 DEMO_SECONDS ?= 10
 
-.PHONY: setup build test demo preprocess inspect bench golden clean help
+TRAIN_CONFIG ?= $(if $(strip $(DATASET)),pipelines/train.toml,pipelines/demo-train.toml)
+RUN ?= $(dir $(OUT))run
+CHECKPOINT ?= $(RUN)/best.h5
+SPLIT ?= test
+
+.PHONY: setup build test demo preprocess inspect train evaluate bench bench-train golden clean help
 
 help:
 	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards"
 	@echo "make test        install what is missing, build and run every test"
 	@echo "make preprocess  DATASET=name (see datasets.example) PIPELINE=pipelines/gtzan.toml OUT=dir [JOBS=n]"
 	@echo "make inspect     OUT=dir"
+	@echo "make train       OUT=shard-dir [RUN=run-dir] [TRAIN_CONFIG=pipelines/train.toml]"
+	@echo "make evaluate    OUT=shard-dir [RUN=run-dir | CHECKPOINT=file] [SPLIT=test]"
+	@echo "make bench-train training throughput against PyTorch (CPU, same model, batch and threads)"
 	@echo "make bench       preprocessing throughput against librosa and the FFTW floor"
 	@echo "make golden      regenerate the librosa golden files (needs librosa==0.11.0)"
 
@@ -41,9 +49,11 @@ setup:
 build: setup
 	swift build $(SWIFT_FLAGS) --product genre
 
+# Tests first (that build also makes the tool), then the command line end to end.
 test: setup
-	swift build $(SWIFT_FLAGS) --product genre
-	swift test $(SWIFT_FLAGS)
+	swift build $(SWIFT_FLAGS) --build-tests
+	swift test $(SWIFT_FLAGS) --skip-build
+	GENRE=$(GENRE) scripts/smoke.sh
 
 out/demo/corpus/.complete: | build
 	$(GENRE) synth out/demo/corpus --clips-per-genre $(DEMO_CLIPS) --seconds $(DEMO_SECONDS) --seed 0
@@ -55,12 +65,25 @@ preprocess: build $(CORPUS_DEP)
 inspect: build
 	$(GENRE) inspect $(OUT)
 
+train: build
+	@test -d $(OUT) || $(MAKE) preprocess
+	$(GENRE) train --shards $(OUT) --out $(RUN) --config $(TRAIN_CONFIG)
+
+evaluate: build
+	@test -f $(CHECKPOINT) || $(MAKE) train
+	$(GENRE) evaluate --checkpoint $(CHECKPOINT) --shards $(OUT) --split $(SPLIT) --out $(RUN)/evaluation-$(SPLIT)
+
 demo: build out/demo/corpus/.complete
 	$(GENRE) preprocess --corpus out/demo/corpus --pipeline pipelines/demo.toml --out out/demo/shards --jobs $(JOBS)
 	$(GENRE) inspect out/demo/shards
+	$(GENRE) train --shards out/demo/shards --out out/demo/run --config pipelines/demo-train.toml
+	$(GENRE) evaluate --checkpoint out/demo/run/best.h5 --shards out/demo/shards --split test --out out/demo/run/evaluation-test
 
 bench: build
 	python3 scripts/bench_preprocess.py --genre $(GENRE)
+
+bench-train: build
+	python3 scripts/bench_train.py --genre $(GENRE) --threads $(JOBS)
 
 golden:
 	python3 scripts/make_golden.py

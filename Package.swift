@@ -3,9 +3,10 @@
 //
 // Floors (each module imports only modules on lower floors):
 //   6  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
+//   5  Training                               data loading, trainer, checkpoints, evaluation, reports, prediction
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
-//   2  AudioIO  Spectral  HDF5Store           typed Swift owners of the C libraries' handles
+//   2  AudioIO  Spectral  HDF5Store  Net      typed Swift owners of the C libraries' handles; the CNN library
 //   1  CSndFile CSampleRate CSoxr CFFTW CHDF5 CBLAS   module maps and prefixed static-inline shims only
 import PackageDescription
 
@@ -19,7 +20,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "genre", targets: ["GenreCLI"]),
-        .library(name: "GenreKit", targets: ["Pipeline"]),
+        .library(name: "GenreKit", targets: ["Pipeline", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,7 @@ let package = Package(
         .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate", "CSoxr"], swiftSettings: numeric),
         .target(name: "Spectral", dependencies: ["CFFTW"], swiftSettings: numeric),
         .target(name: "HDF5Store", dependencies: ["CHDF5"], swiftSettings: numeric),
+        .target(name: "Net", dependencies: ["CBLAS"], swiftSettings: numeric),
 
         // Floor 3: the shard format; the built-in corpus.
         .target(name: "Shards", dependencies: ["HDF5Store"], swiftSettings: numeric),
@@ -51,11 +53,17 @@ let package = Package(
             ],
             swiftSettings: numeric),
 
+        // Floor 5: training and evaluation.
+        .target(
+            name: "Training",
+            dependencies: ["Pipeline", "Shards", "HDF5Store", "Net", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: numeric),
+
         // Floor 6: the command-line tool.
         .executableTarget(
             name: "GenreCLI",
             dependencies: [
-                "Pipeline", "SyntheticCorpus",
+                "Pipeline", "Training", "Net", "SyntheticCorpus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -64,6 +72,8 @@ let package = Package(
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "HDF5Store"]),
         .testTarget(name: "SyntheticCorpusTests", dependencies: ["SyntheticCorpus", "AudioIO", "Spectral"]),
+        .testTarget(name: "NetTests", dependencies: ["Net"], exclude: ["Golden"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Pipeline", "Shards", "SyntheticCorpus", "HDF5Store", "Net"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SyntheticCorpus", "AudioIO", "Shards"]),
     ]
 )

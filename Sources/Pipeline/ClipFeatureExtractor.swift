@@ -138,6 +138,25 @@ public struct ClipFeatureExtractor: ~Copyable {
             timings: timings, statistics: stats)
     }
 
+    /// The dB spectrogram of a whole file (no fixed length), layout [n_mels, frames]: decode → mono → resample →
+    /// STFT → mel → dB with the configuration's parameters (for prediction on tracks of any length).
+    public static func wholeFileSpectrogram(
+        path: String, configuration: PipelineConfiguration
+    ) throws(AudioError) -> (decibels: [Float], frames: Int) {
+        let audio = try AudioDecoder.decodeMono(path: path)
+        guard CorpusScanner.plausibleSampleRates.contains(audio.sampleRate) else {
+            throw AudioError(path: path, function: "decode", message: "implausible sample rate \(audio.sampleRate) Hz")
+        }
+        let signal = try configuration.audio.resampler.makeResampler()
+            .resample(audio.samples, from: audio.sampleRate, to: configuration.audio.sampleRate)
+        let parameters = configuration.logMelParameters
+        var spectrogram = LogMelSpectrogram(parameters: parameters, plan: plan(for: parameters))
+        let frames = spectrogram.frameCount(forSamples: signal.count)
+        var out = [Float](repeating: 0, count: parameters.nMels * frames)
+        out.withUnsafeMutableBufferPointer { o in signal.withUnsafeBufferPointer { spectrogram.compute($0, into: o) } }
+        return (out, frames)
+    }
+
     /// The FFT plan the pipeline uses: FFTW's estimated plan, whose choice does not depend on timing, so the
     /// same input gives bit-identical spectrograms from run to run (measured plans can differ in the last bits).
     public static func plan(for parameters: LogMelParameters) -> FFTPlan {

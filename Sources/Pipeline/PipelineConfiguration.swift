@@ -236,16 +236,18 @@ extension PipelineConfiguration {
 // MARK: - Codable with defaults, snake_case keys and unknown-key detection
 
 /// Any string key, to list every key a table holds.
-private struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
+package struct AnyKey: CodingKey {
+    package var stringValue: String
+    package var intValue: Int? { nil }
+    package init(stringValue: String) { self.stringValue = stringValue }
+    package init?(intValue: Int) { nil }
 }
+
+// The helpers below are shared with the other configuration files of the package (training).
 
 extension Decoder {
     /// Throws when the table holds a key that is not one of `known`.
-    fileprivate func rejectUnknownKeys<K: CodingKey & CaseIterable>(_: K.Type) throws {
+    package func rejectUnknownKeys<K: CodingKey & CaseIterable>(_: K.Type) throws {
         let container = try self.container(keyedBy: AnyKey.self)
         let known = Set(K.allCases.map(\.stringValue))
         for key in container.allKeys where !known.contains(key.stringValue) {
@@ -259,7 +261,7 @@ extension Decoder {
 
 extension KeyedDecodingContainer {
     /// A number that TOML may spell as an integer (`fmax = 11025`) or a float (`fmax = 11025.0`).
-    fileprivate func number(_ key: Key) throws -> Double? {
+    package func number(_ key: Key) throws -> Double? {
         guard contains(key) else { return nil }
         if let d = try? decode(Double.self, forKey: key) { return d }
         if let i = try? decode(Int.self, forKey: key) { return Double(i) }
@@ -267,12 +269,12 @@ extension KeyedDecodingContainer {
             Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
     }
 
-    fileprivate func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
+    package func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? value
     }
 
     /// An enum spelled as a string; an unknown spelling lists the valid ones.
-    fileprivate func choice<T: RawRepresentable & CaseIterable & Decodable>(_ key: Key, default value: T) throws -> T
+    package func choice<T: RawRepresentable & CaseIterable & Decodable>(_ key: Key, default value: T) throws -> T
     where T.RawValue == String {
         guard let raw = try decodeIfPresent(String.self, forKey: key) else { return value }
         guard let v = T(rawValue: raw) else {

@@ -72,7 +72,8 @@ public struct ShardInspection: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    static func show(_ v: AttributeValue) -> String {
+    /// A parameter value as `genre inspect` prints it.
+    public static func show(_ v: AttributeValue) -> String {
         switch v {
         case .string(let s): return s.contains(" ") ? "'\(s)'" : s
         case .int(let i): return "\(i)"

@@ -1,0 +1,262 @@
+/// `y = max(0, x)` elementwise, any shape. Backward passes the gradient where the output is positive
+/// (PyTorch's convention: zero gradient at exactly 0).
+final class ReLU: Layer {
+    let inputShape: [Int]
+    var outputShape: [Int] { inputShape }
+    private let size: Int
+
+    init(inputShape: [Int]) {
+        self.inputShape = inputShape
+        size = inputShape.reduce(1, *)
+    }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        let size = size
+        workers.run(batch: batch) { _, samples in
+            let start = samples.lowerBound * size, count = samples.count * size
+            let x = input + start, y = output + start
+            for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
+        }
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        guard let gradInput else { return }
+        let size = size
+        workers.run(batch: batch) { _, samples in
+            let start = samples.lowerBound * size, count = samples.count * size
+            let y = UnsafeRawPointer(output + start), dy = UnsafeRawPointer(gradOutput + start)
+            let dx = UnsafeMutableRawPointer(gradInput + start)
+            // Lane masks rather than a scalar select, which x86 compiles to an unpredictable branch.
+            let zero = SIMD8<Float>(repeating: 0)
+            var i = 0
+            while i + 8 <= count {
+                let mask = y.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) .> zero
+                let g = zero.replacing(with: dy.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), where: mask)
+                dx.storeBytes(of: g, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < count {
+                let value = y.load(fromByteOffset: i * 4, as: Float.self)
+                dx.storeBytes(of: value > 0 ? dy.load(fromByteOffset: i * 4, as: Float.self) : 0, toByteOffset: i * 4, as: Float.self)
+                i += 1
+            }
+        }
+    }
+}
+
+/// Max pooling of NCHW images over `kernel`x`kernel` windows every `stride` pixels, no padding, floor mode
+/// (PyTorch `MaxPool2d(kernel, stride)`): `[C, H, W]` -> `[C, (H - k) / s + 1, (W - k) / s + 1]`. A training
+/// forward records the position of each window's maximum (the first one in row-major order on ties, as
+/// PyTorch); backward adds the output gradient there.
+final class MaxPool2D: Layer {
+    let inputShape: [Int]
+    let outputShape: [Int]
+    let kernel: Int, stride: Int
+    let channels: Int, height: Int, width: Int, outHeight: Int, outWidth: Int
+    /// Index of each output's maximum inside its input plane, `[N, C, H', W']`.
+    private let argmax = Buffer<Int32>()
+
+    init(inputShape: [Int], kernel: Int, stride: Int) {
+        self.inputShape = inputShape
+        self.kernel = kernel
+        self.stride = stride
+        channels = inputShape[0]
+        height = inputShape[1]
+        width = inputShape[2]
+        outHeight = (height - kernel) / stride + 1
+        outWidth = (width - kernel) / stride + 1
+        outputShape = [channels, outHeight, outWidth]
+    }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        let indices = argmax.reserve(batch * channels * outHeight * outWidth)
+        let (c, h, w, oh, ow, k, s) = (channels, height, width, outHeight, outWidth, kernel, stride)
+        workers.run(batch: batch) { _, samples in
+            for plane in (samples.lowerBound * c)..<(samples.upperBound * c) {
+                let x = input + plane * h * w, y = output + plane * oh * ow, index = indices + plane * oh * ow
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = oy * s * w + ox * s
+                        var value = x[best]
+                        for ky in 0..<k {
+                            let row = (oy * s + ky) * w + ox * s
+                            for kx in 0..<k where x[row + kx] > value || x[row + kx].isNaN {
+                                best = row + kx
+                                value = x[best]
+                            }
+                        }
+                        y[oy * ow + ox] = value
+                        index[oy * ow + ox] = Int32(truncatingIfNeeded: best)
+                    }
+                }
+            }
+        }
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        guard let gradInput else { return }
+        let indices = argmax.pointer
+        let (c, h, w, outPlane) = (channels, height, width, outHeight * outWidth)
+        workers.run(batch: batch) { _, samples in
+            for plane in (samples.lowerBound * c)..<(samples.upperBound * c) {
+                let dx = gradInput + plane * h * w, dy = gradOutput + plane * outPlane, index = indices + plane * outPlane
+                dx.update(repeating: 0, count: h * w)
+                for i in 0..<outPlane { dx[Int(index[i])] += dy[i] }
+            }
+        }
+    }
+}
+
+/// Mean over each channel's plane: `[C, H, W]` -> `[C]` (PyTorch `AdaptiveAvgPool2d(1)` + flatten).
+final class GlobalAveragePool: Layer {
+    let inputShape: [Int]
+    let outputShape: [Int]
+    private let channels: Int, plane: Int
+
+    init(inputShape: [Int]) {
+        self.inputShape = inputShape
+        channels = inputShape[0]
+        plane = inputShape.dropFirst().reduce(1, *)
+        outputShape = [channels]
+    }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        let scale = 1 / Double(plane)
+        for i in 0..<(batch * channels) { output[i] = Float(Vector.sum(input + i * plane, count: plane) * scale) }
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        guard let gradInput else { return }
+        let scale = 1 / Float(plane)
+        for i in 0..<(batch * channels) { (gradInput + i * plane).update(repeating: gradOutput[i] * scale, count: plane) }
+    }
+}
+
+/// Inverted dropout, any shape: training keeps each element with probability `1 - p` and scales kept elements
+/// by `1 / (1 - p)`; evaluation is the identity. Masks come from the layer's own ``NetRandom`` (derived from the
+/// model seed), drawn in element order, one uniform Float per element.
+final class Dropout: Layer {
+    let inputShape: [Int]
+    var outputShape: [Int] { inputShape }
+    let probability: Double
+    private let size: Int
+    private var generator: NetRandom
+    /// `0` or `1 / (1 - p)` per element of the last training forward.
+    private let mask = Buffer<Float>()
+
+    init(inputShape: [Int], probability: Double, generator: NetRandom) {
+        self.inputShape = inputShape
+        self.probability = probability
+        size = inputShape.reduce(1, *)
+        self.generator = generator
+    }
+
+    /// Restarts the mask stream from `generator`.
+    func reseed(_ generator: NetRandom) { self.generator = generator }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        let count = batch * size
+        guard training && probability > 0 else {
+            output.update(from: input, count: count)
+            return
+        }
+        let m = mask.reserve(count)
+        let keep = Float(1 - probability), scale = Float(1 / (1 - probability))
+        for i in 0..<count {
+            m[i] = generator.nextUniformFloat() < keep ? scale : 0
+            output[i] = input[i] * m[i]
+        }
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        guard let gradInput else { return }
+        let count = batch * size
+        guard probability > 0 else {
+            gradInput.update(from: gradOutput, count: count)
+            return
+        }
+        let m = mask.pointer
+        for i in 0..<count { gradInput[i] = gradOutput[i] * m[i] }
+    }
+}
+
+/// Fully connected layer with bias (PyTorch `Linear`): `[N, F]` -> `[N, O]`, `Y = X · Wᵀ + b`, `W` is `[O, F]`.
+/// Initialisation: He-normal weights (standard deviation `sqrt(2 / F)`), zero bias.
+final class Linear: Layer {
+    let inputShape: [Int]
+    let outputShape: [Int]
+    let inFeatures: Int, outFeatures: Int
+    let weight: Parameter
+    let bias: Parameter
+
+    init(name: String, inFeatures: Int, outFeatures: Int, generator: inout NetRandom) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        inputShape = [inFeatures]
+        outputShape = [outFeatures]
+        weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures])
+        bias = Parameter(name: "\(name).bias", shape: [outFeatures])
+        let std = Float((2.0 / Double(inFeatures)).squareRoot())
+        for i in 0..<weight.count { weight.values[i] = Float(generator.nextNormal()) * std }
+    }
+
+    var parameters: [Parameter] { [weight, bias] }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        for n in 0..<batch { (output + n * outFeatures).update(from: bias.values, count: outFeatures) }
+        BLAS.gemm(
+            transposeB: true, m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures, b: weight.values,
+            ldb: inFeatures, beta: 1, c: output, ldc: outFeatures)
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        // dW[O, F] += dYᵀ[O, N] · X[N, F];  db += Σ_n dY;  dX[N, F] = dY[N, O] · W[O, F]
+        BLAS.gemm(
+            transposeA: true, m: outFeatures, n: inFeatures, k: batch, a: gradOutput, lda: outFeatures, b: input,
+            ldb: inFeatures, beta: 1, c: weight.gradients, ldc: inFeatures)
+        for n in 0..<batch {
+            for o in 0..<outFeatures { bias.gradients[o] += gradOutput[n * outFeatures + o] }
+        }
+        guard let gradInput else { return }
+        BLAS.gemm(
+            m: batch, n: inFeatures, k: outFeatures, a: gradOutput, lda: outFeatures, b: weight.values,
+            ldb: inFeatures, beta: 0, c: gradInput, ldc: inFeatures)
+    }
+}
+
+/// `[C, H, W]` -> `[C·H·W]`: the same row-major elements under a flat shape (a copy between buffers).
+final class Flatten: Layer {
+    let inputShape: [Int]
+    let outputShape: [Int]
+
+    init(inputShape: [Int]) {
+        self.inputShape = inputShape
+        outputShape = [inputShape.reduce(1, *)]
+    }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        output.update(from: input, count: batch * outputShape[0])
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        gradInput?.update(from: gradOutput, count: batch * outputShape[0])
+    }
+}

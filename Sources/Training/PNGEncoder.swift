@@ -1,0 +1,128 @@
+/// A minimal, dependency-free PNG writer for report pictures: 8-bit RGB or palette images, filter 0 on every row,
+/// the image data in zlib "stored" (uncompressed) deflate blocks with their Adler-32, each chunk with its CRC-32.
+/// Files are bigger than compressed ones (width·height·channels bytes plus a little) but valid for every decoder.
+public enum PNGEncoder {
+    /// The 8-byte PNG signature.
+    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// An RGB image: `pixels` is `[height, width, 3]` bytes, rows from the top, red-green-blue.
+    public static func rgb(width: Int, height: Int, pixels: [UInt8]) -> [UInt8] {
+        precondition(width > 0 && height > 0 && pixels.count == width * height * 3,
+                     "\(pixels.count) bytes for a \(width)x\(height) RGB image")
+        return encode(width: width, height: height, colorType: 2, bytesPerRow: width * 3, rows: pixels, palette: nil)
+    }
+
+    /// A palette image: `indices` is `[height, width]` entries of `palette` (1...256 RGB colours), rows from the top.
+    public static func indexed(width: Int, height: Int, indices: [UInt8], palette: [RGB]) -> [UInt8] {
+        precondition(width > 0 && height > 0 && indices.count == width * height,
+                     "\(indices.count) indices for a \(width)x\(height) image")
+        precondition(!palette.isEmpty && palette.count <= 256, "a palette of \(palette.count) colours")
+        precondition(indices.allSatisfy { Int($0) < palette.count }, "an index outside the palette")
+        return encode(width: width, height: height, colorType: 3, bytesPerRow: width, rows: indices, palette: palette)
+    }
+
+    private static func encode(
+        width: Int, height: Int, colorType: UInt8, bytesPerRow: Int, rows: [UInt8], palette: [RGB]?
+    ) -> [UInt8] {
+        var png = signature
+        var header: [UInt8] = []
+        header.appendBigEndian(UInt32(width))
+        header.appendBigEndian(UInt32(height))
+        header += [8, colorType, 0, 0, 0]  // bit depth 8, deflate, adaptive filtering, no interlace
+        appendChunk("IHDR", header, to: &png)
+        if let palette {
+            appendChunk("PLTE", palette.flatMap { [$0.red, $0.green, $0.blue] }, to: &png)
+        }
+        // Every row starts with its filter type (0 = none).
+        var raw: [UInt8] = []
+        raw.reserveCapacity(height * (bytesPerRow + 1))
+        for row in 0..<height {
+            raw.append(0)
+            raw += rows[(row * bytesPerRow)..<((row + 1) * bytesPerRow)]
+        }
+        appendChunk("IDAT", zlibStored(raw), to: &png)
+        appendChunk("IEND", [], to: &png)
+        return png
+    }
+
+    /// Length, type, data and CRC-32 (of type and data) of one chunk.
+    private static func appendChunk(_ type: String, _ data: [UInt8], to png: inout [UInt8]) {
+        png.appendBigEndian(UInt32(data.count))
+        let typed = Array(type.utf8) + data
+        png += typed
+        png.appendBigEndian(crc32(typed))
+    }
+
+    /// A zlib stream (RFC 1950) of stored deflate blocks (RFC 1951, at most 65535 bytes each) and the Adler-32.
+    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0x78, 0x01]  // deflate, 32 KiB window, no preset dictionary, (0x7801 % 31 == 0)
+        out.reserveCapacity(data.count + data.count / 65535 * 5 + 16)
+        var start = 0
+        repeat {
+            let length = min(65535, data.count - start)
+            let last: UInt8 = start + length == data.count ? 1 : 0
+            out.append(last)  // BFINAL, BTYPE = 00 (stored)
+            out += [UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
+            out += data[start..<(start + length)]
+            start += length
+        } while start < data.count
+        out.appendBigEndian(adler32(data))
+        return out
+    }
+
+    /// CRC-32 (ISO-HDLC, as in PNG and zlib).
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    private static let crcTable: [UInt32] = (0..<256).map { n in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    /// Adler-32 (zlib's checksum).
+    static func adler32(_ bytes: [UInt8]) -> UInt32 {
+        var a: UInt32 = 1, b: UInt32 = 0
+        var index = 0
+        while index < bytes.count {
+            // 5552 bytes is the most that cannot overflow 32 bits before the modulo.
+            let end = min(bytes.count, index + 5552)
+            while index < end {
+                a &+= UInt32(bytes[index])
+                b &+= a
+                index += 1
+            }
+            a %= 65521
+            b %= 65521
+        }
+        return b << 16 | a
+    }
+}
+
+/// An 8-bit RGB colour.
+public struct RGB: Sendable, Equatable {
+    public var red: UInt8
+    public var green: UInt8
+    public var blue: UInt8
+
+    public init(_ red: UInt8, _ green: UInt8, _ blue: UInt8) {
+        self.red = red
+        self.green = green
+        self.blue = blue
+    }
+
+    /// `#rrggbb`.
+    public var hex: String {
+        "#" + [red, green, blue].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
+
+extension [UInt8] {
+    mutating func appendBigEndian(_ value: UInt32) {
+        append(contentsOf: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF),
+                            UInt8(value & 0xFF)])
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+public import Net
+import Pipeline
+internal import TOMLKit
+
+/// Every parameter of a training run, in one value: read from a TOML file (`pipelines/train.toml`), stored (as
+/// JSON) in every checkpoint. Sections: `[model]`, `[train]`, `[optimizer]`, `[schedule]`, `[augment]`.
+/// A missing key takes its default (the reference PyTorch setup: the 4-block CNN, Adam 1e-3, batch 32, 128-frame
+/// crops); an unknown key, a wrong type or a value out of range is an error naming the key.
+public struct TrainingConfiguration: Sendable, Equatable, Codable {
+    public var model = Model()
+    public var train = Train()
+    public var optimizer = OptimizerSettings()
+    public var schedule = Schedule()
+    public var augment = Augment()
+
+    public init() {}
+
+    /// `[model]`: the convolutional network (see `ModelSpec.genreCNN`), input `[1, n_mels, crop_frames]`.
+    public struct Model: Sendable, Equatable, Codable {
+        /// Output channels of the conv → batch-norm → ReLU → 2×2 max-pool blocks.
+        public var channels: [Int] = [16, 32, 64, 128]
+        /// Square kernel of every convolution (odd; padding keeps the size).
+        public var kernel: Int = 3
+        /// Dropout probability before the final linear layer.
+        public var dropout: Double = 0.3
+        /// Frames per training crop and per evaluation window (128 frames ≈ 3 s at 22050 Hz, hop 512).
+        public var cropFrames: Int = 128
+        public init() {}
+    }
+
+    /// `[train]`: the loop.
+    public struct Train: Sendable, Equatable, Codable {
+        public var epochs: Int = 30
+        public var batchSize: Int = 32
+        /// Seed of initialisation, epoch order, crops, masks, mixup and dropout.
+        public var seed: UInt64 = 0
+        /// Stop after this many epochs without a better validation accuracy; 0 never stops early.
+        public var patience: Int = 10
+        public init() {}
+    }
+
+    public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adam, adamw, sgd }
+
+    /// `[optimizer]`.
+    public struct OptimizerSettings: Sendable, Equatable, Codable {
+        public var kind: OptimizerKind = .adam
+        public var learningRate: Double = 1e-3
+        /// L2 for adam and sgd, decoupled for adamw.
+        public var weightDecay: Double = 0
+        /// SGD momentum.
+        public var momentum: Double = 0.9
+        public init() {}
+    }
+
+    public enum ScheduleKind: String, Sendable, Codable, CaseIterable { case constant, cosine, step }
+
+    /// `[schedule]`: the learning rate over the run, stepped every batch.
+    public struct Schedule: Sendable, Equatable, Codable {
+        public var kind: ScheduleKind = .constant
+        /// Cosine: linear warm-up epochs before the decay.
+        public var warmupEpochs: Int = 0
+        /// Cosine: the final rate as a fraction of the base.
+        public var minimumFactor: Double = 0
+        /// Step: epochs between decays, and the factor of each decay.
+        public var stepEpochs: Int = 10
+        public var gamma: Double = 0.1
+        public init() {}
+    }
+
+    /// `[augment]`: SpecAugment-style masks and mixup (all off by default).
+    public struct Augment: Sendable, Equatable, Codable {
+        public var timeMasks: Int = 0
+        public var timeMaskWidth: Int = 0
+        public var frequencyMasks: Int = 0
+        public var frequencyMaskWidth: Int = 0
+        /// Mixup Beta(α, α); 0 disables.
+        public var mixupAlpha: Double = 0
+        public init() {}
+    }
+
+    /// The network for `classes` classes and `nMels` mel bands.
+    public func modelSpec(classes: Int, nMels: Int) -> ModelSpec {
+        var layers: [LayerSpec] = []
+        for c in model.channels {
+            layers += [.conv2d(outChannels: c, kernel: model.kernel, padding: model.kernel / 2, stride: 1),
+                       .batchNorm2d, .relu, .maxPool2d(kernel: 2, stride: 2)]
+        }
+        layers += [.globalAveragePool, .dropout(model.dropout), .linear(outFeatures: classes)]
+        return ModelSpec(inputShape: [1, nMels, model.cropFrames], layers: layers, classes: classes)
+    }
+
+    /// The batch options for the data loader.
+    public var batchOptions: TrainingBatchOptions {
+        TrainingBatchOptions(
+            batchSize: train.batchSize, cropFrames: model.cropFrames, seed: train.seed,
+            timeMasks: augment.timeMasks, timeMaskWidth: augment.timeMaskWidth,
+            frequencyMasks: augment.frequencyMasks, frequencyMaskWidth: augment.frequencyMaskWidth,
+            mixupAlpha: augment.mixupAlpha)
+    }
+
+    /// The learning-rate schedule in optimizer steps, for `batchesPerEpoch` batches an epoch.
+    public func learningRateSchedule(batchesPerEpoch: Int) -> LearningRateSchedule {
+        switch schedule.kind {
+        case .constant:
+            return .constant
+        case .cosine:
+            return .cosine(warmupSteps: schedule.warmupEpochs * batchesPerEpoch,
+                           totalSteps: train.epochs * batchesPerEpoch, minimumFactor: schedule.minimumFactor)
+        case .step:
+            return .stepDecay(stepSize: max(1, schedule.stepEpochs * batchesPerEpoch), gamma: schedule.gamma)
+        }
+    }
+
+    /// Checks ranges; throws naming the first offending key.
+    public func validate(file: String? = nil) throws(ConfigurationError) {
+        func fail(_ key: String, _ reason: String) -> ConfigurationError { ConfigurationError(file: file, key: key, reason: reason) }
+        if model.channels.isEmpty || model.channels.contains(where: { $0 < 1 || $0 > 4096 }) {
+            throw fail("model.channels", "must list 1 to 4096 channels per block")
+        }
+        if model.kernel < 1 || model.kernel % 2 == 0 { throw fail("model.kernel", "must be an odd number >= 1") }
+        if !(0..<1).contains(model.dropout) { throw fail("model.dropout", "must be in [0, 1)") }
+        if model.cropFrames < 1 << model.channels.count {
+            throw fail("model.crop_frames", "must be at least \(1 << model.channels.count) for \(model.channels.count) pooling blocks")
+        }
+        if train.epochs < 1 { throw fail("train.epochs", "must be >= 1") }
+        if train.batchSize < 2 { throw fail("train.batch_size", "must be >= 2 (batch normalisation needs a batch)") }
+        if train.patience < 0 { throw fail("train.patience", "must be >= 0 (0 disables early stopping)") }
+        if !(optimizer.learningRate > 0) { throw fail("optimizer.learning_rate", "must be > 0") }
+        if optimizer.weightDecay < 0 { throw fail("optimizer.weight_decay", "must be >= 0") }
+        if !(0..<1).contains(optimizer.momentum) { throw fail("optimizer.momentum", "must be in [0, 1)") }
+        if schedule.warmupEpochs < 0 { throw fail("schedule.warmup_epochs", "must be >= 0") }
+        if !(0...1).contains(schedule.minimumFactor) { throw fail("schedule.minimum_factor", "must be in [0, 1]") }
+        if schedule.stepEpochs < 1 { throw fail("schedule.step_epochs", "must be >= 1") }
+        if !(schedule.gamma > 0 && schedule.gamma <= 1) { throw fail("schedule.gamma", "must be in (0, 1]") }
+        for (k, v) in [("augment.time_masks", augment.timeMasks), ("augment.time_mask_width", augment.timeMaskWidth),
+                       ("augment.frequency_masks", augment.frequencyMasks),
+                       ("augment.frequency_mask_width", augment.frequencyMaskWidth)] where v < 0 {
+            throw fail(k, "must be >= 0")
+        }
+        if augment.mixupAlpha < 0 { throw fail("augment.mixup_alpha", "must be >= 0 (0 disables mixup)") }
+    }
+}
+
+// MARK: - Reading
+
+extension TrainingConfiguration {
+    /// Reads and validates a TOML training file.
+    public static func load(path: String) throws(ConfigurationError) -> TrainingConfiguration {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, key: nil, reason: "cannot read the file (missing, unreadable or not UTF-8)")
+        }
+        return try parse(toml: text, file: path)
+    }
+
+    /// Parses and validates TOML text.
+    public static func parse(toml text: String, file: String? = nil) throws(ConfigurationError) -> TrainingConfiguration {
+        let config: TrainingConfiguration
+        do {
+            config = try TOMLDecoder().decode(TrainingConfiguration.self, from: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(file: file, key: nil,
+                                     reason: "TOML syntax error at line \(error.source.begin.line): \(error.description)")
+        } catch let error as ConfigurationError {
+            throw ConfigurationError(file: file, key: error.key, reason: error.reason)
+        } catch let error as DecodingError {
+            throw ConfigurationError(file: file, key: error.keyPath, reason: "expected a value of another type (\(error))")
+        } catch {
+            throw ConfigurationError(file: file, key: nil, reason: "\(error)")
+        }
+        try config.validate(file: file)
+        return config
+    }
+
+    /// Canonical JSON (sorted keys), as stored in checkpoints.
+    public func jsonText() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func fromJSON(_ text: String) throws(ConfigurationError) -> TrainingConfiguration {
+        do {
+            return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8))
+        } catch {
+            throw ConfigurationError(file: nil, key: nil, reason: "stored training configuration is not valid: \(error)")
+        }
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, train, optimizer, schedule, augment }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.value(.model, default: Model())
+        train = try c.value(.train, default: Train())
+        optimizer = try c.value(.optimizer, default: OptimizerSettings())
+        schedule = try c.value(.schedule, default: Schedule())
+        augment = try c.value(.augment, default: Augment())
+    }
+}
+
+extension DecodingError {
+    var keyPath: String? {
+        let path: [any CodingKey]
+        switch self {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
+        case .keyNotFound(let key, let c): path = c.codingPath + [key]
+        @unknown default: return nil
+        }
+        return path.isEmpty ? nil : path.map(\.stringValue).joined(separator: ".")
+    }
+}
+
+extension TrainingConfiguration.Model {
+    enum CodingKeys: String, CodingKey, CaseIterable { case channels, kernel, dropout, cropFrames = "crop_frames" }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        channels = try c.value(.channels, default: [16, 32, 64, 128])
+        kernel = try c.value(.kernel, default: 3)
+        dropout = try c.number(.dropout) ?? 0.3
+        cropFrames = try c.value(.cropFrames, default: 128)
+    }
+}
+
+extension TrainingConfiguration.Train {
+    enum CodingKeys: String, CodingKey, CaseIterable { case epochs, batchSize = "batch_size", seed, patience }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.value(.epochs, default: 30)
+        batchSize = try c.value(.batchSize, default: 32)
+        let seed = try c.value(.seed, default: 0)
+        guard seed >= 0 else { throw ConfigurationError(file: nil, key: "train.seed", reason: "must be >= 0") }
+        self.seed = UInt64(seed)
+        patience = try c.value(.patience, default: 10)
+    }
+}
+
+extension TrainingConfiguration.OptimizerSettings {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case kind, learningRate = "learning_rate", weightDecay = "weight_decay", momentum
+    }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.choice(.kind, default: .adam)
+        learningRate = try c.number(.learningRate) ?? 1e-3
+        weightDecay = try c.number(.weightDecay) ?? 0
+        momentum = try c.number(.momentum) ?? 0.9
+    }
+}
+
+extension TrainingConfiguration.Schedule {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case kind, warmupEpochs = "warmup_epochs", minimumFactor = "minimum_factor", stepEpochs = "step_epochs", gamma
+    }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.choice(.kind, default: .constant)
+        warmupEpochs = try c.value(.warmupEpochs, default: 0)
+        minimumFactor = try c.number(.minimumFactor) ?? 0
+        stepEpochs = try c.value(.stepEpochs, default: 10)
+        gamma = try c.number(.gamma) ?? 0.1
+    }
+}
+
+extension TrainingConfiguration.Augment {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case timeMasks = "time_masks", timeMaskWidth = "time_mask_width", frequencyMasks = "frequency_masks"
+        case frequencyMaskWidth = "frequency_mask_width", mixupAlpha = "mixup_alpha"
+    }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        timeMasks = try c.value(.timeMasks, default: 0)
+        timeMaskWidth = try c.value(.timeMaskWidth, default: 0)
+        frequencyMasks = try c.value(.frequencyMasks, default: 0)
+        frequencyMaskWidth = try c.value(.frequencyMaskWidth, default: 0)
+        mixupAlpha = try c.number(.mixupAlpha) ?? 0
+    }
+}

@@ -1,0 +1,119 @@
+import Testing
+@testable import Net
+
+/// The fused conv -> BN -> ReLU -> pool stage must give the same numbers as the four layers run one by one.
+@Suite struct FusionTests {
+    static let spec = ModelSpec(
+        inputShape: [2, 12, 10],
+        layers: [
+            .conv2d(outChannels: 4, kernel: 3, padding: 1, stride: 1), .batchNorm2d, .relu, .maxPool2d(kernel: 2, stride: 2),
+            .conv2d(outChannels: 6, kernel: 3, padding: 1, stride: 1), .batchNorm2d, .relu, .maxPool2d(kernel: 2, stride: 2),
+            .globalAveragePool, .dropout(0.2), .linear(outFeatures: 3),
+        ],
+        classes: 3)
+
+    @Test(arguments: [1, 2])
+    func fusedAndPlainPathsAgree(threads: Int) throws {
+        let fused = try Sequential(spec: Self.spec, seed: 5, fusing: true)
+        let plain = try Sequential(spec: Self.spec, seed: 5, fusing: false)
+        #expect(fused.stages.count == 5 && plain.stages.count == 11)
+        fused.parallelism = .batch(threads: threads)
+        plain.parallelism = .batch(threads: threads)
+        var g = NetRandom(seed: 6)
+        let x = Tensor(shape: [3, 2, 12, 10], normalStandardDeviation: 1, generator: &g)
+        let labels = [0, 2, 1]
+        for round in 0..<2 {
+            let a = fused.forward(x, training: true), b = plain.forward(x, training: true)
+            #expect(Harness.maxAbsDifference(a.scalars, b.scalars) < 1e-5, "round \(round) training logits")
+            fused.zeroGradients()
+            plain.zeroGradients()
+            fused.backward(SoftmaxCrossEntropy.lossAndGradient(logits: a, labels: labels).gradient)
+            plain.backward(SoftmaxCrossEntropy.lossAndGradient(logits: b, labels: labels).gradient)
+            for (p, q) in zip(fused.parameters, plain.parameters) {
+                #expect(p.name == q.name)
+                let scale = max(1e-3, q.gradient.scalars.map { abs($0) }.max() ?? 0)
+                #expect(Harness.maxAbsDifference(p.gradient.scalars, q.gradient.scalars) / scale < 1e-4, "round \(round) \(p.name)")
+            }
+            let e1 = fused.forward(x, training: false), e2 = plain.forward(x, training: false)
+            #expect(Harness.maxAbsDifference(e1.scalars, e2.scalars) < 1e-5, "round \(round) evaluation logits")
+        }
+        let s1 = fused.stateDictionary(), s2 = plain.stateDictionary()
+        #expect(Set(s1.keys) == Set(s2.keys))
+        for (name, value) in s1 { #expect(Harness.maxAbsDifference(value.scalars, s2[name]!.scalars) < 1e-5, "\(name)") }
+    }
+
+    @Test func fusedBlockInputGradientMatchesThePlainLayers() {
+        // Block input gradients (the first stage never computes one, so compare the stage directly).
+        func layers() -> (Conv2D, BatchNorm2D) {
+            var g = NetRandom(seed: 31)
+            let conv = Conv2D(name: "0.conv", inputShape: [3, 8, 9], outChannels: 5, kernel: 3, padding: 1, stride: 1, generator: &g)
+            let bn = BatchNorm2D(name: "1.bn", inputShape: conv.outputShape)
+            for c in 0..<5 { bn.gamma.values[c] = c == 2 ? -0.7 : 0.5 + 0.2 * Float(c) }
+            return (conv, bn)
+        }
+        let (conv, bn) = layers()
+        let block = ConvBatchNormReLUPool(conv: conv, norm: bn)
+        let (conv2, bn2) = layers()
+        let relu = ReLU(inputShape: conv2.outputShape), pool = MaxPool2D(inputShape: conv2.outputShape, kernel: 2, stride: 2)
+        let x = Harness.normals(2 * 3 * 72, seed: 32)
+        let dy = Harness.normals(2 * 5 * 16, seed: 33)
+        let dxFused = Harness.backward(block, x, gradOutput: dy, batch: 2)
+        // Plain chain, step by step.
+        let y1 = Harness.forward(conv2, x, batch: 2), y2 = Harness.forward(bn2, y1, batch: 2)
+        let y3 = Harness.forward(relu, y2, batch: 2)
+        let g3 = Harness.backward(pool, y3, gradOutput: dy, batch: 2)
+        let g2 = Harness.backward(relu, y2, gradOutput: g3, batch: 2)
+        let g1 = Harness.backward(bn2, y1, gradOutput: g2, batch: 2)
+        let dxPlain = Harness.backward(conv2, x, gradOutput: g1, batch: 2)
+        #expect(Harness.relativeError(dxFused, dxPlain) < 1e-5)
+        #expect(Harness.forward(block, x, batch: 2) == Harness.forward(pool, y3, batch: 2))
+    }
+
+    @Test func tiesRouteTheGradientToTheFirstMaximumLikeThePlainLayers() {
+        // A 1x1 identity convolution on small integers: many exact ties inside the 2x2 windows, so the pooling
+        // gradient must go to the first maximum in row-major order (PyTorch's rule), as the plain MaxPool2D does.
+        func layers() -> (Conv2D, BatchNorm2D) {
+            var g = NetRandom(seed: 41)
+            let conv = Conv2D(name: "0.conv", inputShape: [2, 6, 8], outChannels: 2, kernel: 1, padding: 0, stride: 1, generator: &g)
+            conv.weight.values.update(from: [1, 0, 0, 1], count: 4)
+            conv.bias.values.update(from: [0, 0], count: 2)
+            let bn = BatchNorm2D(name: "1.bn", inputShape: conv.outputShape)
+            bn.gamma.values.update(from: [1.5, 0.5], count: 2)
+            return (conv, bn)
+        }
+        var g = NetRandom(seed: 42)
+        let x = (0..<(3 * 2 * 48)).map { _ in Float(Int(g.next() % 4)) - 1 }
+        let dy = Harness.normals(3 * 2 * 12, seed: 43)
+        let (conv, bn) = layers()
+        let dxFused = Harness.backward(ConvBatchNormReLUPool(conv: conv, norm: bn), x, gradOutput: dy, batch: 3)
+        let (conv2, bn2) = layers()
+        let relu = ReLU(inputShape: conv2.outputShape), pool = MaxPool2D(inputShape: conv2.outputShape, kernel: 2, stride: 2)
+        let y1 = Harness.forward(conv2, x, batch: 3), y2 = Harness.forward(bn2, y1, batch: 3)
+        let y3 = Harness.forward(relu, y2, batch: 3)
+        let g3 = Harness.backward(pool, y3, gradOutput: dy, batch: 3)
+        let g2 = Harness.backward(relu, y2, gradOutput: g3, batch: 3)
+        let g1 = Harness.backward(bn2, y1, gradOutput: g2, batch: 3)
+        let dxPlain = Harness.backward(conv2, x, gradOutput: g1, batch: 3)
+        #expect(Harness.maxAbsDifference(dxFused, dxPlain) < 1e-5)
+        for (p, q) in zip(conv.parameters + bn.parameters, conv2.parameters + bn2.parameters) {
+            #expect(Harness.maxAbsDifference(p.gradient.scalars, q.gradient.scalars) < 1e-4, "\(p.name)")
+        }
+    }
+
+    @Test func oddSizedConvOutputsDropTheLastRowAndColumnLikeFloorMode() throws {
+        var spec = Self.spec
+        spec.inputShape = [2, 11, 9]
+        let fused = try Sequential(spec: spec, seed: 8, fusing: true)
+        let plain = try Sequential(spec: spec, seed: 8, fusing: false)
+        var g = NetRandom(seed: 9)
+        let x = Tensor(shape: [2, 2, 11, 9], normalStandardDeviation: 1, generator: &g)
+        let a = fused.forward(x, training: true), b = plain.forward(x, training: true)
+        #expect(Harness.maxAbsDifference(a.scalars, b.scalars) < 1e-5)
+        fused.backward(SoftmaxCrossEntropy.lossAndGradient(logits: a, labels: [1, 2]).gradient)
+        plain.backward(SoftmaxCrossEntropy.lossAndGradient(logits: b, labels: [1, 2]).gradient)
+        for (p, q) in zip(fused.parameters, plain.parameters) {
+            let scale = max(1e-3, q.gradient.scalars.map { abs($0) }.max() ?? 0)
+            #expect(Harness.maxAbsDifference(p.gradient.scalars, q.gradient.scalars) / scale < 1e-4, "\(p.name)")
+        }
+    }
+}

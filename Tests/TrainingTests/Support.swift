@@ -1,0 +1,183 @@
+import Foundation
+import HDF5Store
+import Pipeline
+import Shards
+import SyntheticCorpus
+
+@testable import Training
+
+/// A fresh directory under the system temporary directory, removed with everything in it when released.
+final class TemporaryDirectory: Sendable {
+    let path: String
+
+    init(_ label: String = "training") throws {
+        var base = NSTemporaryDirectory()
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        var template = Array((base + "/genrekit-\(label)-XXXXXX").utf8CString)
+        guard let created = mkdtemp(&template) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: "mkdtemp"])
+        }
+        path = String(cString: created)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The value hand-made shards store at (clip, band, frame): distinct exact integers (+1 so that no cell is 0).
+func cellValue(clip: Int, band: Int, frame: Int) -> Float {
+    Float(clip * 100_000 + band * 1000 + frame + 1)
+}
+
+/// A small hand-made shard folder description: `[split: [[labels of shard 0], [labels of shard 1], ...]]`.
+struct HandMadeFolder {
+    var classes = ["blues", "jazz", "rock"]
+    var nMels = 8
+    var frames = 40
+    var parameters: [String: AttributeValue] = ["hop_length": 512, "sample_rate": 22050]
+
+    /// Writes the shards; clip ids count up across all shards in (train, valid, test) then file order, and
+    /// `cellValue(clip:band:frame:)` gives their contents. Returns the clip ids of every split in order.
+    @discardableResult
+    func write(to directory: String, splits: [String: [[Int32]]]) throws -> [String: [Int]] {
+        var next = 0
+        var ids: [String: [Int]] = [:]
+        let order = ["train", "valid", "test"].filter { splits[$0] != nil }
+            + splits.keys.filter { !["train", "valid", "test"].contains($0) }.sorted()
+        for split in order {
+            for (index, labels) in splits[split]!.enumerated() {
+                try writeShard(directory + "/" + ShardSchema.fileName(split: split, index: index), split: split,
+                               labels: labels, firstId: next)
+                ids[split, default: []] += Array(next..<(next + labels.count))
+                next += labels.count
+            }
+        }
+        return ids
+    }
+
+    func metadata(split: String) -> ShardMetadata {
+        ShardMetadata(classes: classes, split: split, nMels: nMels, frames: frames,
+                      normMean: (0..<nMels).map { -40 + Float($0) }, normStd: (0..<nMels).map { 10 + Float($0) },
+                      parameters: parameters, configuration: "{}")
+    }
+
+    func writeShard(_ path: String, split: String, labels: [Int32], firstId: Int) throws {
+        var writer = try ShardWriter(path: path, metadata: metadata(split: split), capacity: labels.count,
+                                     syncToDisk: false)
+        for (k, label) in labels.enumerated() {
+            let id = firstId + k
+            var clip = [Float](repeating: 0, count: nMels * frames)
+            for b in 0..<nMels { for t in 0..<frames { clip[b * frames + t] = cellValue(clip: id, band: b, frame: t) } }
+            try writer.append(mel: clip, label: label, path: "\(classes[Int(label)])/clip\(id).wav", padded: false,
+                              seconds: 1)
+        }
+        try writer.commit()
+    }
+}
+
+/// A hand-made folder with 3 train shards (4 + 4 + 3 clips), one valid and one test shard.
+@discardableResult
+func standardHandMadeFolder(_ directory: String, folder: HandMadeFolder = HandMadeFolder()) throws -> [String: [Int]] {
+    try folder.write(to: directory, splits: [
+        "train": [[0, 1, 2, 0], [1, 2, 0, 1], [2, 0, 1]],
+        "valid": [[0, 1, 2]],
+        "test": [[2, 1, 0, 0]],
+    ])
+}
+
+// MARK: - The pipeline-made fixture (built once per test process)
+
+/// Where the pipeline fixture lives; removed when the test process exits.
+let pipelineFixtureRoot: String = {
+    var base = NSTemporaryDirectory()
+    while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+    return base + "/genrekit-training-fixture-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+}()
+
+/// A synthetic corpus (10 genres x 3 clips of 4 s) preprocessed with the default configuration except 4-second
+/// clips (173 frames) and 4 clips per shard: 10 clips in each of train, valid and test.
+enum PipelineFixture {
+    static let shardFolder: Result<String, any Error> = Result {
+        atexit { try? FileManager.default.removeItem(atPath: pipelineFixtureRoot) }
+        let corpus = pipelineFixtureRoot + "/corpus", shards = pipelineFixtureRoot + "/shards"
+        _ = try SyntheticCorpus.write(to: corpus, options: .init(clipsPerGenre: 3, seconds: 4, seed: 1))
+        var configuration = try PipelineConfiguration.parse(toml: "")
+        configuration.audio.clipSeconds = 4
+        configuration.shards.clipsPerShard = 4
+        _ = try Preprocessor(configuration: configuration, options: .init(corpus: corpus, output: shards, jobs: 2))
+            .run()
+        return shards
+    }
+
+    static func folder() throws -> String { try shardFolder.get() }
+}
+
+// MARK: - Independent checks of the PNG encoder
+
+/// CRC-32 bit by bit (no table), to check the encoder's table-driven one.
+func bitwiseCRC32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = (crc >> 1) ^ (crc & 1 == 1 ? 0xEDB8_8320 : 0) }
+    }
+    return ~crc
+}
+
+/// Adler-32 straight from its definition.
+func plainAdler32(_ bytes: [UInt8]) -> UInt32 {
+    var a = 1, b = 0
+    for byte in bytes {
+        a = (a + Int(byte)) % 65521
+        b = (b + a) % 65521
+    }
+    return UInt32(b << 16 | a)
+}
+
+func bigEndian(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    bytes.reduce(0) { $0 << 8 | UInt32($1) }
+}
+
+struct PNGChunk {
+    var type: String
+    var data: [UInt8]
+    var crcMatches: Bool
+}
+
+/// The chunks of a PNG file (nil when the signature is wrong or a chunk runs past the end).
+func pngChunks(_ png: [UInt8]) -> [PNGChunk]? {
+    guard png.count >= 8, Array(png[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] else { return nil }
+    var chunks: [PNGChunk] = []
+    var at = 8
+    while at + 12 <= png.count {
+        let length = Int(bigEndian(png[at..<(at + 4)]))
+        guard at + 12 + length <= png.count else { return nil }
+        let typed = Array(png[(at + 4)..<(at + 8 + length)])
+        let crc = bigEndian(png[(at + 8 + length)..<(at + 12 + length)])
+        chunks.append(PNGChunk(type: String(decoding: typed.prefix(4), as: UTF8.self), data: Array(typed.dropFirst(4)),
+                               crcMatches: bitwiseCRC32(typed) == crc))
+        at += 12 + length
+    }
+    return at == png.count ? chunks : nil
+}
+
+/// Inflates a zlib stream made only of stored blocks (nil for anything else or a bad Adler-32).
+func inflateStored(_ stream: [UInt8]) -> [UInt8]? {
+    guard stream.count >= 6, stream[0] & 0x0F == 8, (Int(stream[0]) << 8 | Int(stream[1])) % 31 == 0 else { return nil }
+    var out: [UInt8] = []
+    var at = 2
+    while true {
+        guard at + 5 <= stream.count else { return nil }
+        let header = stream[at]
+        guard header & 0b110 == 0 else { return nil }  // BTYPE must be 00
+        let length = Int(stream[at + 1]) | Int(stream[at + 2]) << 8
+        let complement = Int(stream[at + 3]) | Int(stream[at + 4]) << 8
+        guard length ^ complement == 0xFFFF, at + 5 + length <= stream.count else { return nil }
+        out += stream[(at + 5)..<(at + 5 + length)]
+        at += 5 + length
+        if header & 1 == 1 { break }
+    }
+    guard at + 4 == stream.count, bigEndian(stream[at..<(at + 4)]) == plainAdler32(out) else { return nil }
+    return out
+}

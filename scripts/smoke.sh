@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# End-to-end check of the command-line tool, as a user runs it: synth -> scan -> preprocess -> inspect -> a second
+# reader (h5dump) -> train -> evaluate -> predict, plus bad input that must give a one-line error and a non-zero exit.
+# Run by `make test` after the Swift tests; prints "smoke: N passed, M failed".
+set -uo pipefail
+GENRE=${GENRE:-.build/release/genre}
+work=$(mktemp -d "${TMPDIR:-/tmp}/genrekit-smoke-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+check() {  # check NAME COMMAND...: the command must succeed
+  local name=$1; shift
+  if "$@" >"$work/out.txt" 2>&1; then passed=$((passed + 1)); echo "ok   $name"
+  else failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$work/out.txt" | tail -20; fi
+}
+refuse() {  # refuse NAME PATTERN COMMAND...: the command must fail with a one-line error matching PATTERN
+  local name=$1 pattern=$2; shift 2
+  if "$@" >"$work/out.txt" 2>&1; then failed=$((failed + 1)); echo "FAIL $name (succeeded)"
+  elif grep -q "^error: .*$pattern" "$work/out.txt" && [ "$(grep -c '^error:' "$work/out.txt")" -eq 1 ]; then
+    passed=$((passed + 1)); echo "ok   $name"
+  else failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$work/out.txt" | tail -5; fi
+}
+
+cat >"$work/pipeline.toml" <<'TOML'
+name = "smoke"
+[audio]
+clip_seconds = 3.0
+[shards]
+clips_per_shard = 16
+TOML
+check "synth" "$GENRE" synth "$work/corpus" --clips-per-genre 5 --seconds 3 --seed 5
+printf 'not audio at all' >"$work/corpus/rock/broken.wav"
+check "scan" "$GENRE" scan "$work/corpus"
+grep -q "broken.wav" "$work/out.txt" && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL scan names the broken file"; }
+check "preprocess" "$GENRE" preprocess --corpus "$work/corpus" --pipeline "$work/pipeline.toml" --out "$work/shards" --jobs 2
+grep -q "rock/broken.wav" "$work/shards/report.json" \
+  && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL report.json lists the skipped file"; }
+check "inspect" "$GENRE" inspect "$work/shards"
+check "h5dump reads a shard" bash -c "h5dump -H '$work/shards/train-00000.h5' | grep -q 'DATASET \"mel\"' && h5dump -d /label '$work/shards/train-00000.h5' >/dev/null && h5ls '$work/shards/train-00000.h5/norm' | grep -q mean"
+check "train" "$GENRE" train --shards "$work/shards" --out "$work/run" --config pipelines/demo-train.toml --epochs 2
+check "evaluate" "$GENRE" evaluate --checkpoint "$work/run/best.h5" --shards "$work/shards" --split test --out "$work/eval"
+check "report files" test -s "$work/eval/report.html" -a -s "$work/eval/metrics.json" -a -s "$work/eval/confusion.csv"
+check "predict" "$GENRE" predict --checkpoint "$work/run/best.h5" "$work/corpus/jazz/jazz.00001.wav" "$work/corpus/pop/pop.00000.au"
+check "predict --json" bash -c "'$GENRE' predict --json --checkpoint '$work/run/best.h5' '$work/corpus/jazz/jazz.00001.wav' | grep -q '\"windows\"'"
+check "resume a finished run" "$GENRE" train --resume "$work/run"
+
+refuse "missing corpus" "nonexistent" "$GENRE" preprocess --corpus "$work/nonexistent" --pipeline "$work/pipeline.toml" --out "$work/x"
+printf '[mel]\nn_melz = 3\n' >"$work/bad.toml"
+refuse "malformed configuration" "mel.n_melz" "$GENRE" preprocess --corpus "$work/corpus" --pipeline "$work/bad.toml" --out "$work/x"
+refuse "strict mode" "strict" "$GENRE" preprocess --corpus "$work/corpus" --pipeline "$work/pipeline.toml" --out "$work/y" --strict
+refuse "train without shards" "no shards" "$GENRE" train --shards "$work/corpus" --out "$work/r2" --epochs 1
+head -c 2000 "$work/run/best.h5" >"$work/truncated.h5"
+refuse "truncated checkpoint" "truncated.h5" "$GENRE" evaluate --checkpoint "$work/truncated.h5" --shards "$work/shards"
+refuse "unreadable audio for predict" "broken.wav" "$GENRE" predict --checkpoint "$work/run/best.h5" "$work/corpus/rock/broken.wav"
+
+echo "smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
