@@ -24,7 +24,9 @@ import time
 
 
 def run_measured(cmd):
-    """Runs cmd; returns (wall seconds, peak RSS in MiB of exactly this child (os.wait4), its output)."""
+    """Runs cmd; returns (wall seconds, peak RSS in MiB of exactly this child (os.wait4), its output).
+    Dirty pages of earlier runs are flushed first, so that no run pays for another's write-back."""
+    os.sync()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = p.stdout.read()
@@ -167,9 +169,12 @@ def main():
     for r in results:
         t = r["genrekit"]["report"]["timings"]
         s = t["per_clip_stage_s_summed_over_workers"]
-        print(f"  {r['name']:<10} scan {t['scan_s']:.2f} | decode {s['decode']:.2f}, resample {s['resample']:.2f}, "
-              f"stft+mel+dB {s['spectral']:.2f}, stats {s['statistics']:.2f} (extract wall {t['extract_wall_s']:.2f}) | "
-              f"normalise+write wall {t['normalise_write_s']:.2f} | total {t['total_s']:.2f}")
+        w = t["shard_stage_s_summed_over_workers"]
+        print(f"  {r['name']:<10} scan {t['scan_s']:.2f} | decode {s['decode']:.2f}, hash {s['hash']:.2f}, "
+              f"resample {s['resample']:.2f}, stft+mel+dB {s['spectral']:.2f}, stats {s['statistics']:.2f}, "
+              f"scratch {s['scratch']:.2f} (extract wall {t['extract_wall_s']:.2f}) | read {w['scratch_read']:.2f}, "
+              f"normalise {w['normalise']:.2f}, append {w['append']:.2f}, commit {w['commit']:.2f} "
+              f"(wall {t['normalise_write_s']:.2f}) | total {t['total_s']:.2f}")
     print()
     for r in results:
         if "librosa" in r:
@@ -182,7 +187,7 @@ def main():
         g = results[0]["genrekit"]["wall"]
         print(f"FFTW floor, same frames ({args.clips} x 30 s at 22050 Hz, {args.jobs} threads): "
               + ", ".join(f"{k} {v['wall']:.2f} s" for k, v in sorted(floor.items())))
-        for k, label in (("A", "FFT only"), ("B", "STFT"), ("C", "STFT+mel+dB")):
+        for k, label in (("A", "FFT only, batched r2c"), ("B", "window, r2c, |X|^2"), ("C", "B + mel + dB")):
             if k in floor:
                 print(f"  GenreKit end to end / floor {k} ({label}): {g / floor[k]['wall']:.2f}x")
     if args.json:

@@ -26,6 +26,10 @@ public struct StageTimings: Sendable, Codable, Equatable {
     public var resample = 0.0
     public var spectral = 0.0
     public var statistics = 0.0
+    /// Content hash of the decoded samples (duplicate detection).
+    public var hash = 0.0
+    /// Writing the spectrogram to the scratch folder.
+    public var scratch = 0.0
     public init() {}
 
     public static func += (a: inout StageTimings, b: StageTimings) {
@@ -33,6 +37,8 @@ public struct StageTimings: Sendable, Codable, Equatable {
         a.resample += b.resample
         a.spectral += b.spectral
         a.statistics += b.statistics
+        a.hash += b.hash
+        a.scratch += b.scratch
     }
 }
 
@@ -77,15 +83,17 @@ public struct ClipFeatureExtractor: ~Copyable {
                                                        crop: configuration.audio.crop)
         }
         let audio = try AudioDecoder.decodeMono(path: path, frames: range)
-        let t1 = clock.now
+        let tDecoded = clock.now
         let hash = audio.samples.withUnsafeBufferPointer { ContentHash(samples: $0, sampleRate: audio.sampleRate) }
+        let t1 = clock.now
         let seconds = range == nil ? Double(audio.samples.count) / Double(audio.sampleRate) : header!.seconds
         let signal = try resampler.resample(audio.samples, from: audio.sampleRate, to: target)
         let t2 = clock.now
         var outcome = compute(signal: signal, cropOffset: cropOffsetHint, into: out)
         outcome.contentHash = hash
         outcome.sourceSeconds = seconds
-        outcome.timings.decode = (t1 - t0).seconds
+        outcome.timings.decode = (tDecoded - t0).seconds
+        outcome.timings.hash = (t1 - tDecoded).seconds
         outcome.timings.resample = (t2 - t1).seconds
         if let damage = audio.decodeError {
             outcome.warning = "damaged, decoded up to the damage (\(audio.samples.count) frames): \(damage.message)"
@@ -185,8 +193,8 @@ public struct ClipFeatureExtractor: ~Copyable {
 }
 
 extension Duration {
-    /// The duration in seconds as a Double.
-    var seconds: Double {
+    /// The duration in seconds as a Double (shared with the training loop).
+    package var seconds: Double {
         let (s, atto) = components
         return Double(s) + Double(atto) * 1e-18
     }

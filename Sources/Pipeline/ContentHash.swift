@@ -6,18 +6,30 @@ public struct ContentHash: Hashable, Sendable, Codable, CustomStringConvertible 
 
     public init(value: UInt64) { self.value = value }
 
-    /// Hash of a run of Float samples (their bit patterns) and the sample rate.
+    /// Hash of a run of Float samples (their bit patterns) and the sample rate. Four independent lanes of two
+    /// samples each (so the multiply chains overlap), folded together at the end.
     public init(samples: UnsafeBufferPointer<Float>, sampleRate: Int) {
-        var h = Mixer(seed: UInt64(truncatingIfNeeded: sampleRate) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(samples.count))
+        let seed = UInt64(truncatingIfNeeded: sampleRate) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(samples.count)
+        var lanes = (Mixer(seed: seed), Mixer(seed: seed &+ 1), Mixer(seed: seed &+ 2), Mixer(seed: seed &+ 3))
         let n = samples.count
+        let raw = UnsafeRawBufferPointer(samples)
         var i = 0
-        // Two 32-bit samples per 64-bit word.
-        while i + 1 < n {
-            let w = UInt64(samples[i].bitPattern) | (UInt64(samples[i + 1].bitPattern) << 32)
-            h.absorb(w)
-            i += 2
+        while i + 8 <= n {
+            let byte = i * 4
+            lanes.0.absorb(raw.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+            lanes.1.absorb(raw.loadUnaligned(fromByteOffset: byte + 8, as: UInt64.self))
+            lanes.2.absorb(raw.loadUnaligned(fromByteOffset: byte + 16, as: UInt64.self))
+            lanes.3.absorb(raw.loadUnaligned(fromByteOffset: byte + 24, as: UInt64.self))
+            i += 8
         }
-        if i < n { h.absorb(UInt64(samples[i].bitPattern)) }
+        while i < n {
+            lanes.0.absorb(UInt64(samples[i].bitPattern))
+            i += 1
+        }
+        var h = lanes.0
+        h.absorb(lanes.1.finish())
+        h.absorb(lanes.2.finish())
+        h.absorb(lanes.3.finish())
         value = h.finish()
     }
 

@@ -102,8 +102,12 @@ extension RunReport {
         lines.append(String(format: "%.2f s total, %.1f clips/s, %.0f s of audio per second; %d workers",
                             timings.total, throughput.clipsPerSecond, throughput.audioSecondsPerSecond, jobs))
         let s = timings.stages
-        lines.append(String(format: "stages (s, summed over workers): decode %.2f, resample %.2f, stft+mel+dB %.2f, stats %.2f; "
-                            + "normalise+write %.2f s wall", s.decode, s.resample, s.spectral, s.statistics, timings.normaliseAndWrite))
+        lines.append(String(format: "stages (s, summed over workers): decode %.2f, hash %.2f, resample %.2f, stft+mel+dB %.2f, "
+                            + "stats %.2f, scratch %.2f; normalise+write %.2f s wall", s.decode, s.hash, s.resample,
+                            s.spectral, s.statistics, s.scratch, timings.normaliseAndWrite))
+        let w = timings.shardStages
+        lines.append(String(format: "shards (s, summed over workers): read scratch %.2f, normalise %.2f, append %.2f, commit %.2f",
+                            w.scratchRead, w.normalise, w.append, w.commit))
         var notes: [String] = []
         if counts.skipped > 0 { notes.append("\(counts.skipped) skipped") }
         if counts.duplicates > 0 { notes.append("\(counts.duplicates) duplicates dropped") }

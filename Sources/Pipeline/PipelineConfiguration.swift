@@ -92,6 +92,10 @@ public struct PipelineConfiguration: Sendable, Equatable, Codable {
     public struct Sharding: Sendable, Equatable, Codable {
         /// At most this many clips per HDF5 file.
         public var clipsPerShard: Int = 256
+        /// Flush each finished shard to the disk (fsync) before renaming it into place: survives a power cut, costs
+        /// a disk write of every shard. Off: a shard is still complete or absent after a crash or kill of the
+        /// process (temporary name, then rename).
+        public var fsync: Bool = false
         public init() {}
     }
 
@@ -401,12 +405,13 @@ extension PipelineConfiguration.Split {
 }
 
 extension PipelineConfiguration.Sharding {
-    enum CodingKeys: String, CodingKey, CaseIterable { case clipsPerShard = "clips_per_shard" }
+    enum CodingKeys: String, CodingKey, CaseIterable { case clipsPerShard = "clips_per_shard", fsync }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         clipsPerShard = try c.value(.clipsPerShard, default: 256)
+        fsync = try c.value(.fsync, default: false)
     }
 }
 

@@ -127,7 +127,7 @@ public struct Preprocessor: Sendable {
         let t3 = clock.now
         report.shards = try writeShards(
             plan: plan, manifest: manifest, extracted: extracted, statistics: statistics,
-            scratch: scratch, output: output)
+            scratch: scratch, output: output, timings: &report.timings.shardStages)
         report.timings.normaliseAndWrite = (clock.now - t3).seconds
         removeStaleShards(in: output, keeping: Set(report.shards.map(\.file)))
         try writeSplitTable(plan: plan, manifest: manifest, to: "\(output)/split.tsv")
@@ -177,10 +177,12 @@ public struct Preprocessor: Sendable {
                         sampleRate: entry.sampleRate, channels: entry.channels, frames: entry.frames,
                         container: entry.container, encoding: entry.encoding)
                     do {
-                        let outcome = try buffer.withUnsafeMutableBufferPointer { out throws(AudioError) in
+                        var outcome = try buffer.withUnsafeMutableBufferPointer { out throws(AudioError) in
                             try extractor.extract(path: manifest.absolutePath(of: entry), header: header, into: out)
                         }
+                        let stored = ContinuousClock.now
                         try buffer.withUnsafeBufferPointer { b throws(PipelineError) in try scratch.store(i, b) }
+                        outcome.timings.scratch = (ContinuousClock.now - stored).seconds
                         if let warning = outcome.warning { progress.message("warning \(entry.path): \(warning)") }
                         slots.set(i, .extracted(Extracted(entry: entry, outcome: outcome)))
                     } catch let error as AudioError {
@@ -276,7 +278,7 @@ public struct Preprocessor: Sendable {
 
     private func writeShards(
         plan: [DataSplit: [Int]], manifest: Manifest, extracted: [Int: Extracted], statistics: BandStatistics,
-        scratch: FeatureScratch, output: String
+        scratch: FeatureScratch, output: String, timings: inout RunReport.ShardTimings
     ) throws(PipelineError) -> [RunReport.ShardEntry] {
         let perShard = configuration.shards.clipsPerShard
         let jobs: [(split: DataSplit, index: Int, clips: ArraySlice<Int>)] = DataSplit.allCases.flatMap { split in
@@ -291,13 +293,17 @@ public struct Preprocessor: Sendable {
         let parameters = shardParameters()
         let configText = configuration.jsonText()
         let classes = manifest.classes
+        let fsync = configuration.shards.fsync
         let done = AtomicCounter()
         let total = jobs.reduce(0) { $0 + $1.clips.count }
         let progress = progress
         let clock = ContinuousClock()
         let start = clock.now
 
+        let perJob = DisjointSlots<RunReport.ShardTimings>(count: jobs.count)
         let results: [Result<RunReport.ShardEntry, PipelineError>] = parallelMap(count: jobs.count, workers: options.jobs) { j in
+            var spent = RunReport.ShardTimings()
+            defer { perJob.set(j, spent) }
             let job = jobs[j]
             let name = ShardSchema.fileName(split: job.split.rawValue, index: job.index)
             let metadata = ShardMetadata(
@@ -307,16 +313,23 @@ public struct Preprocessor: Sendable {
             do throws(PipelineError) {
                 var writer: ShardWriter
                 do {
-                    writer = try ShardWriter(path: "\(output)/\(name)", metadata: metadata, capacity: job.clips.count)
+                    writer = try ShardWriter(path: "\(output)/\(name)", metadata: metadata, capacity: job.clips.count,
+                                             syncToDisk: fsync)
                 } catch {
                     throw PipelineError(path: "\(output)/\(name)", reason: "\(error)")
                 }
                 for i in job.clips {
+                    let t0 = ContinuousClock.now
                     try buffer.withUnsafeMutableBufferPointer { b throws(PipelineError) in
                         try scratch.load(i, into: b)
+                        let t1 = ContinuousClock.now
                         Self.normalise(b, bands: nMels, frames: frames, mean: mean, invStd: invStd)
+                        spent.scratchRead += (t1 - t0).seconds
+                        spent.normalise += (ContinuousClock.now - t1).seconds
                     }
                     let clip = extracted[i]!
+                    let t2 = ContinuousClock.now
+                    defer { spent.append += (ContinuousClock.now - t2).seconds }
                     do {
                         try buffer.withUnsafeBufferPointer { b throws(ShardError) in
                             try writer.append(
@@ -329,6 +342,8 @@ public struct Preprocessor: Sendable {
                     let n = done.increment()
                     if n % 64 == 0 { progress.progress(phase: "shards", done: n, total: total, elapsed: (clock.now - start).seconds) }
                 }
+                let t3 = ContinuousClock.now
+                defer { spent.commit += (ContinuousClock.now - t3).seconds }
                 do {
                     try writer.commit()
                 } catch {
@@ -340,6 +355,7 @@ public struct Preprocessor: Sendable {
             }
         }
         progress.finish(phase: "shards", done: total, elapsed: (clock.now - start).seconds)
+        for t in perJob.take() { timings += t }
         var entries: [RunReport.ShardEntry] = []
         for r in results {
             switch r {

@@ -43,12 +43,26 @@ public struct RunReport: Sendable, Codable {
     public struct Timings: Sendable, Codable {
         public var scan = 0.0, extract = 0.0, split = 0.0, normaliseAndWrite = 0.0, total = 0.0
         public var stages = StageTimings()
-        public var scratchWrite = 0.0
+        public var shardStages = ShardTimings()
         public init() {}
         enum CodingKeys: String, CodingKey {
             case scan = "scan_s", extract = "extract_wall_s", split = "split_s"
             case normaliseAndWrite = "normalise_write_s", total = "total_s"
-            case stages = "per_clip_stage_s_summed_over_workers", scratchWrite = "scratch_write_s"
+            case stages = "per_clip_stage_s_summed_over_workers", shardStages = "shard_stage_s_summed_over_workers"
+        }
+    }
+
+    /// Seconds of the second half (per clip: read the scratch copy, normalise, append to its shard; per shard:
+    /// commit), summed over workers.
+    public struct ShardTimings: Sendable, Codable {
+        public var scratchRead = 0.0, normalise = 0.0, append = 0.0, commit = 0.0
+        public init() {}
+        enum CodingKeys: String, CodingKey { case scratchRead = "scratch_read", normalise, append, commit }
+        public static func += (a: inout ShardTimings, b: ShardTimings) {
+            a.scratchRead += b.scratchRead
+            a.normalise += b.normalise
+            a.append += b.append
+            a.commit += b.commit
         }
     }
 
