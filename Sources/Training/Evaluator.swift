@@ -58,9 +58,8 @@ public enum Evaluator {
             title: "GenreKit evaluation: \(split) split",
             result: result,
             runInfo: [
-                ReportField("checkpoint", checkpointPath), ReportField("shards", shards),
-                ReportField("epoch", "\(checkpoint.epoch) (best valid accuracy \(String(format: "%.3f", checkpoint.bestValidAccuracy)) at epoch \(checkpoint.bestEpoch))"),
-                ReportField("model", "\(checkpoint.modelSpec.layers.count) layers, input \(checkpoint.modelSpec.inputShape)"),
+                ReportField("model", "\(checkpoint.modelSpec.layers.count) layers, input \(checkpoint.modelSpec.inputShape), "
+                            + "\(checkpoint.classes.count) classes"),
                 ReportField("clips / windows", "\(result.clips) / \(result.windows)"),
             ],
             history: history, examples: examples)

@@ -162,8 +162,9 @@ public struct Trainer {
                 batchIndex += 1
                 let elapsed = (clock.now - start).seconds
                 progress.progress(
-                    phase: String(format: "epoch %d/%d loss %.3f acc %.3f", epoch, config.train.epochs,
-                                  lossSum / Double(seen), Double(correct) / Double(seen)),
+                    phase: String(format: "epoch %d/%d loss %.3f acc %.3f %.0f samples/s, batches", epoch,
+                                  config.train.epochs, lossSum / Double(seen), Double(correct) / Double(seen),
+                                  Double(seen) / max(elapsed, 1e-9)),
                     done: batchIndex, total: batches.batchCount, elapsed: elapsed)
             }
             let trainSeconds = (clock.now - start).seconds

@@ -61,6 +61,12 @@ struct ShardContents: Equatable {
         f.write("corpus/README.wav", text: "at the root")
         try FileManager.default.copyItem(atPath: root + "/rock/rock.00000.au", toPath: root + "/rock/rock.copy.au")
         f.writeTone("corpus/pop/short.wav", frequency: 1000, seconds: 0.03)  // shorter than one STFT frame
+        // Unusual but valid: 8 and 96 kHz, 24-bit, float, 6 channels, silence, a space and Unicode in the name.
+        f.writeTone("corpus/jazz/eight kHz.wav", frequency: 440, seconds: 2, rate: 8000)
+        f.writeTone("corpus/jazz/ninety-six.wav", frequency: 440, seconds: 2, rate: 96000, format: .wavPCM24)
+        f.writeTone("corpus/metal/float six-channel.wav", frequency: 700, seconds: 2, rate: 44100, channels: 6,
+                    format: .wavFloat)
+        f.writeTone("corpus/classical/silence ♩.wav", frequency: 0, seconds: 2, amplitude: 0)
         let out = f.file("shards")
         let config = try smallConfiguration()
         let report = try Preprocessor(configuration: config, options: .init(corpus: root, output: out, jobs: 2)).run()
@@ -73,11 +79,15 @@ struct ShardContents: Equatable {
         #expect(report.duplicates == [.init(path: "rock/rock.copy.au", duplicateOf: "rock/rock.00000.au")])
         #expect(report.shorterThanFrame == ["pop/short.wav"])
         #expect(report.padded.contains("pop/short.wav"))
-        #expect(report.counts.written == 31)  // 30 synthetic clips + the short one; the copy is dropped
+        #expect(report.counts.written == 35)  // 30 synthetic clips + 5 unusual ones; the copy is dropped
+        #expect(report.padded.count == 1)
 
         let contents = try ShardContents(directory: out)
-        #expect(contents.rows.count == 31)
-        #expect(Set(contents.rows.map(\.path)).count == 31)
+        #expect(contents.rows.count == 35)
+        #expect(Set(contents.rows.map(\.path)).count == 35)
+        for name in ["jazz/eight kHz.wav", "jazz/ninety-six.wav", "metal/float six-channel.wav", "classical/silence ♩.wav"] {
+            #expect(contents.rows.contains { $0.path == name }, "\(name) is missing")
+        }
         #expect(!contents.rows.contains { $0.path == "rock/rock.copy.au" })
         for row in contents.rows {
             #expect(contents.classes[Int(row.label)] == String(row.path.split(separator: "/")[0]))
@@ -85,14 +95,14 @@ struct ShardContents: Equatable {
             #expect(row.mel.allSatisfy { $0.isFinite })
         }
         #expect(contents.rows.first { $0.path == "pop/short.wav" }!.padded)
-        // Every class has a clip in each split (3 per class: 1/1/1), and shards hold at most 4 clips.
+        // Every class has a clip in each split (3 to 5 per class), and shards hold at most 4 clips.
         for split in ["train", "valid", "test"] {
             #expect(Set(contents.rows.filter { $0.split == split }.map(\.label)).count == 10)
         }
         #expect(report.shards.allSatisfy { $0.clips <= 4 })
         #expect(FileManager.default.fileExists(atPath: out + "/report.json"))
         let table = try String(contentsOfFile: out + "/split.tsv", encoding: .utf8)
-        #expect(table.split(separator: "\n").count == 32)
+        #expect(table.split(separator: "\n").count == 36)  // header + 35 clips
         // Nothing temporary is left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty)
@@ -197,5 +207,35 @@ struct ShardContents: Equatable {
         #expect(throws: PipelineError.self) {
             _ = try Preprocessor(configuration: try smallConfiguration(), options: .init(corpus: f.file("corpus"), output: f.file("s"))).run()
         }
+    }
+}
+
+@Suite struct FixedLengthTests {
+    /// Longer clips are cropped from the start or the centre; shorter ones are zero-padded and flagged.
+    @Test func cropPositionsAndPadding() throws {
+        var config = try PipelineConfiguration.parse(toml: "[audio]\nclip_seconds = 1.0\n")
+        let keep = config.audio.clipSamples
+        // A signal whose three thirds differ: a 300 Hz, a 3 kHz and a 6 kHz tone, each `keep` samples long.
+        let signal: [Float] = [300.0, 3000.0, 6000.0].flatMap { f in
+            (0..<keep).map { Float(0.5 * sin(2 * Double.pi * f * Double($0) / 22050)) }
+        }
+        func spectrogram(_ s: [Float], _ c: PipelineConfiguration) -> ([Float], ClipOutcome) {
+            var e = ClipFeatureExtractor(configuration: c)
+            var out = [Float](repeating: 0, count: e.outputCount)
+            let outcome = out.withUnsafeMutableBufferPointer { e.compute(signal: s, into: $0) }
+            return (out, outcome)
+        }
+        let (start, startOutcome) = spectrogram(signal, config)
+        #expect(start == spectrogram(Array(signal[0..<keep]), config).0)
+        #expect(!startOutcome.padded)
+        config.audio.crop = .centre
+        let (centre, _) = spectrogram(signal, config)
+        #expect(centre == spectrogram(Array(signal[keep..<(2 * keep)]), config).0)
+        #expect(centre != start)
+        let (padded, paddedOutcome) = spectrogram(Array(signal[0..<(keep / 2)]), config)
+        var zeroPadded = Array(signal[0..<(keep / 2)])
+        zeroPadded += [Float](repeating: 0, count: keep - keep / 2)
+        #expect(padded == spectrogram(zeroPadded, config).0)
+        #expect(paddedOutcome.padded && !paddedOutcome.shorterThanFrame)
     }
 }
