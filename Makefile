@@ -49,11 +49,12 @@ setup:
 build: setup
 	swift build $(SWIFT_FLAGS) --product genre
 
-# Tests first (that build also makes the tool), then the command line end to end.
+# Tests first (that build also makes the tool), then the command line end to end, then interruptions and reruns.
 test: setup
 	swift build $(SWIFT_FLAGS) --build-tests
 	swift test $(SWIFT_FLAGS) --skip-build
 	GENRE=$(GENRE) scripts/smoke.sh
+	GENRE=$(GENRE) scripts/resilience.sh
 
 out/demo/corpus/.complete: | build
 	$(GENRE) synth out/demo/corpus --clips-per-genre $(DEMO_CLIPS) --seconds $(DEMO_SECONDS) --seed 0

@@ -10,13 +10,19 @@ public struct AudioInfo: Sendable, Equatable, Codable {
     public var container: String
     /// Sample encoding from libsndfile's subtype: "PCM_16", "PCM_24", "FLOAT", "VORBIS", "OPUS", "MPEG_LAYER_III", …
     public var encoding: String
+    /// Damage libsndfile noticed in the header and worked around, as one line, or `nil`: a data chunk that
+    /// declares more bytes than the file holds (a truncated file: `frames` is then what is really there).
+    public var headerProblem: String?
 
-    public init(sampleRate: Int, channels: Int, frames: Int, container: String, encoding: String) {
+    public init(
+        sampleRate: Int, channels: Int, frames: Int, container: String, encoding: String, headerProblem: String? = nil
+    ) {
         self.sampleRate = sampleRate
         self.channels = channels
         self.frames = frames
         self.container = container
         self.encoding = encoding
+        self.headerProblem = headerProblem
     }
 
     /// Duration in seconds, `frames / sampleRate` (0 when the rate is not positive).

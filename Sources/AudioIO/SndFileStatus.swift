@@ -46,6 +46,9 @@ enum SndFileStatus {
         // libsndfile calls a directory or an empty file "Format not recognised": say what it is.
         if mode == CSndFile_mode_read(), let what = nonFileDescription(path) {
             message = "\(what) (\(message ?? "libsndfile error \(code)"))"
+        } else if mode == CSndFile_mode_read(), let text = message, text.contains("SF_INFO struct incomplete") {
+            // libsndfile's (internal-sounding) words for a parsed header that fails its checks (rate < 1, channels < 1).
+            message = "the header declares an invalid sample rate, channel count or length (\(text))"
         }
         try check(code, "sf_open", path: path, message: message)
         preconditionFailure("sf_open returned NULL without an error")

@@ -1,4 +1,5 @@
 internal import CSndFile
+import Foundation
 
 /// A sound file open for reading (a libsndfile `SNDFILE*`), single owner; closed when destroyed.
 ///
@@ -32,7 +33,19 @@ public struct SoundFile: ~Copyable {
             channels: Int(raw.channels),
             frames: Int(max(0, raw.frames)),
             container: SndFileFormatNames.container(raw.format),
-            encoding: SndFileFormatNames.encoding(raw.format))
+            encoding: SndFileFormatNames.encoding(raw.format),
+            headerProblem: SndFileHeaderLog.dataSizeProblem(Self.parseLog(handle)))
+    }
+
+    /// libsndfile's header parse log (`SFC_GET_LOG_INFO`), at most 4 KiB.
+    private static func parseLog(_ handle: OpaquePointer) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        // Returns the log's length, not an error code.
+        let length = buffer.withUnsafeMutableBufferPointer { b in
+            Int(sf_command(handle, Int32(SFC_GET_LOG_INFO), b.baseAddress, Int32(b.count - 1)))
+        }
+        guard length > 0 else { return "" }
+        return String(decoding: buffer.prefix(min(length, buffer.count - 1)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     deinit {
@@ -74,5 +87,26 @@ public struct SoundFile: ~Copyable {
             }
         }
         return got
+    }
+}
+
+/// Reading libsndfile's header parse log, where it records the header fields it had to correct.
+enum SndFileHeaderLog {
+    /// Labels of the chunk/field that sizes the audio data: WAV/W64/RF64 `data`, AIFF `SSND`, AU `Data Size`.
+    static let dataSizeLabels: Set<String> = ["data", "ssnd", "data size"]
+
+    /// One line describing a data size the header declares but the file does not hold, or nil.
+    /// The log shows it as `data : 441000 (should be 44100)` (bytes). A wrong container size alone
+    /// (`RIFF : ... (should be ...)`) is harmless and not reported.
+    static func dataSizeProblem(_ log: String) -> String? {
+        for line in log.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            guard let colon = line.firstIndex(of: ":"), let should = line.range(of: "(should be ") else { continue }
+            let label = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            guard dataSizeLabels.contains(label) else { continue }
+            let declared = line[line.index(after: colon)..<should.lowerBound].trimmingCharacters(in: .whitespaces)
+            let actual = line[should.upperBound...].prefix { $0.isNumber }
+            return "the header declares \(declared) bytes of audio data, the file holds \(actual)"
+        }
+        return nil
     }
 }

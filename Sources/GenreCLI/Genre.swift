@@ -7,7 +7,7 @@ struct Genre: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genre",
         abstract: "Turn a folder of music clips into log-mel HDF5 shards, a trained genre classifier and its evaluation.",
-        subcommands: [Synth.self, Scan.self, Preprocess.self, Inspect.self, Train.self, Evaluate.self, Predict.self, BenchTrain.self])
+        subcommands: [Synth.self, Scan.self, Preprocess.self, Merge.self, Inspect.self, Verify.self, Train.self, Evaluate.self, Predict.self, BenchTrain.self])
 }
 
 /// Prints a one-line error on standard error and exits with `code`.

@@ -28,6 +28,19 @@ extension Genre {
         @Flag(help: "Exit non-zero when any file had to be skipped.")
         var strict = false
 
+        @Flag(help: "Recompute every clip's features (the feature cache is neither read nor changed).")
+        var noCache = false
+
+        @Option(help: "Feature cache folder (default: <out>/.cache), keyed by file content and feature parameters.")
+        var cache: String?
+
+        @Option(help: ArgumentHelp(
+            "Process part K of N only (1 <= K <= N), into <out>/parts/part-K-of-N; then run genre merge <out>.",
+            discussion: "Without it, Slurm's SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or Kubernetes' "
+                + "JOB_COMPLETION_INDEX/JOB_COMPLETIONS choose the part when set; 'none' ignores them.",
+            valueName: "K/N"))
+        var part: String?
+
         func validate() throws {
             if (corpus == nil) == (dataset == nil) { throw ValidationError("give exactly one of --corpus and --dataset") }
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
@@ -46,16 +59,40 @@ extension Genre {
             } catch {
                 fail("\(error)")
             }
-            let options = PreprocessOptions(corpus: root, output: out, jobs: jobs, strict: strict)
-            let report: RunReport
+            let partition: Partition?
             do {
-                report = try Preprocessor(configuration: config, options: options, progress: ConsoleProgress()).run()
+                switch part {
+                case "none": partition = nil
+                case let text?: partition = try Partition(parsing: text)
+                case nil: partition = try Partition.fromEnvironment(ProcessInfo.processInfo.environment)
+                }
             } catch {
                 fail("\(error)")
             }
-            print(report.summary)
-            if strict && !report.skipped.isEmpty {
-                fail("--strict: \(report.skipped.count) files were skipped (see \(out)/report.json)", code: 3)
+            let cancellation = CancellationFlag()
+            Signals.trap(cancellation)
+            let options = PreprocessOptions(
+                corpus: root, output: out, jobs: jobs, strict: strict, cache: cache, useCache: !noCache,
+                cancellation: cancellation)
+            let preprocessor = Preprocessor(configuration: config, options: options, progress: ConsoleProgress())
+            do {
+                if let partition {
+                    let record = try preprocessor.runPart(partition)
+                    print(record.summary(output: out))
+                    let skipped = record.skipped.count + record.scan.skipped.count
+                    if strict && skipped > 0 {
+                        fail("--strict: \(skipped) files were skipped in part \(partition)", code: 3)
+                    }
+                } else {
+                    let report = try preprocessor.run()
+                    print(report.summary)
+                    if strict && !report.skipped.isEmpty {
+                        fail("--strict: \(report.skipped.count) files were skipped (see \(out)/report.json)", code: 3)
+                    }
+                }
+            } catch {
+                if let signal = error.interruption { fail(error.reason, code: Signals.exitCode(signal)) }
+                fail("\(error)")
             }
         }
     }

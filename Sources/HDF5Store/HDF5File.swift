@@ -30,6 +30,14 @@ public struct HDF5File: ~Copyable, Sendable {
     public static func create(path: String, overwrite: Bool = true) throws(HDF5Error) -> HDF5File {
         let flags = overwrite ? CHDF5_f_acc_trunc() : CHDF5_f_acc_excl()
         let access = try fileAccess(path: path)
+        // The HDF5 1.10 file format: every piece of metadata (superblock, object headers, attribute tables, chunk
+        // indices) carries a checksum the library verifies when reading, so a damaged file fails to open with an
+        // error instead of steering the 1.10 library into a crash (measured by the reader fuzz tests: the 1.8/
+        // earliest format's unchecked attribute messages make H5Aiterate/H5Oopen segfault). h5py (HDF5 >= 1.10)
+        // reads these files; HDF5 1.8 tools do not.
+        _ = try hdf5("H5Pset_libver_bounds", path: path) {
+            H5Pset_libver_bounds(access.raw, H5F_LIBVER_V110, H5F_LIBVER_V110)
+        }
         let handle = try HDF5Handle("H5Fcreate", .file, path: path) {
             H5Fcreate(path, flags, CHDF5_p_default(), access.raw)
         }

@@ -69,6 +69,9 @@ public struct ClipFeatureExtractor: ~Copyable {
     /// Decodes `path` and writes its dB spectrogram ([n_mels, frames] row-major) into `out`
     /// (`out.count == outputCount`). `header`, when known from the scan, saves nothing but lets long files be
     /// read in part.
+    /// - Throws: ``AudioError`` naming the file when it cannot be decoded, has an implausible rate or NaN/infinite
+    ///   samples (see ``checkUsable(_:path:)``), or its spectrogram is not finite. Damage that still leaves usable
+    ///   audio (a truncated file) is not an error: it is described in ``ClipOutcome/warning``.
     public mutating func extract(
         path: String, header: AudioInfo?, into out: UnsafeMutableBufferPointer<Float>
     ) throws(AudioError) -> ClipOutcome {
@@ -82,7 +85,25 @@ public struct ClipFeatureExtractor: ~Copyable {
             (range, cropOffsetHint) = Self.partialRange(header: header, target: target, keep: keep,
                                                        crop: configuration.audio.crop)
         }
-        let audio = try AudioDecoder.decodeMono(path: path, frames: range)
+        let audio: MonoAudio
+        var shortOfHeader: String? = nil
+        if let partial = range, let header {
+            switch Result(catching: { () throws(AudioError) in try AudioDecoder.decodeMono(path: path, frames: partial) }) {
+            case .success(let excerpt) where excerpt.samples.count == partial.count && excerpt.decodeError == nil:
+                audio = excerpt
+            default:
+                // The audio ends before the header says (a cut-off compressed stream, a lying header): read what is
+                // there from the start, still bounded by the limit, and crop it as a whole file.
+                let frames = max(1, Self.wholeFileSampleLimit / max(1, header.channels))
+                audio = try AudioDecoder.decodeMono(path: path, frames: 0..<frames)
+                (range, cropOffsetHint) = (nil, nil)
+                shortOfHeader = "truncated: the header says \(header.frames) frames, the audio ends before frame "
+                    + "\(partial.upperBound); used the \(audio.samples.count) frames from the start"
+            }
+        } else {
+            audio = try AudioDecoder.decodeMono(path: path)
+        }
+        try Self.checkUsable(audio, path: path)
         let tDecoded = clock.now
         let hash = audio.samples.withUnsafeBufferPointer { ContentHash(samples: $0, sampleRate: audio.sampleRate) }
         let t1 = clock.now
@@ -90,6 +111,11 @@ public struct ClipFeatureExtractor: ~Copyable {
         let signal = try resampler.resample(audio.samples, from: audio.sampleRate, to: target)
         let t2 = clock.now
         var outcome = compute(signal: signal, cropOffset: cropOffsetHint, into: out)
+        let nonFinite = Self.countNonFinite(UnsafeBufferPointer(out))
+        guard nonFinite == 0 else {
+            throw AudioError(path: path, function: "extract", message:
+                "the spectrogram has \(nonFinite) non-finite values (samples too large for Float power): not used")
+        }
         outcome.contentHash = hash
         outcome.sourceSeconds = seconds
         outcome.timings.decode = (tDecoded - t0).seconds
@@ -97,10 +123,61 @@ public struct ClipFeatureExtractor: ~Copyable {
         outcome.timings.resample = (t2 - t1).seconds
         if let damage = audio.decodeError {
             outcome.warning = "damaged, decoded up to the damage (\(audio.samples.count) frames): \(damage.message)"
+        } else if let shortOfHeader {
+            outcome.warning = shortOfHeader
         } else if range == nil, let header, audio.samples.count < header.frames {
             outcome.warning = "truncated: the header says \(header.frames) frames, \(audio.samples.count) could be decoded"
+        } else if let problem = audio.info.headerProblem {
+            outcome.warning = "truncated: \(problem); used the \(audio.info.frames) frames present"
         }
         return outcome
+    }
+
+    /// Rejects decoded audio that would poison the features or the normalisation statistics, so that such a
+    /// file is skipped with a one-line reason instead:
+    /// - a sample rate outside ``CorpusScanner/plausibleSampleRates`` (a corrupt header; 1 Hz would also make
+    ///   the resampler's output 22050 times longer than the input);
+    /// - any NaN or infinite sample (a damaged float file). One such sample spreads through the resampler and
+    ///   the STFT to whole frames, and a NaN in one clip's statistics would make the stored mean/std NaN for
+    ///   every clip. The file is skipped, not repaired: replacing the values with zeros would hide the damage
+    ///   inside the training data;
+    /// - any sample beyond ±``maximumSampleMagnitude`` (damaged float data): its power overflows Float to
+    ///   infinity, and the dB conversion would silently turn the resulting NaNs into the floor value.
+    static func checkUsable(_ audio: MonoAudio, path: String) throws(AudioError) {
+        guard CorpusScanner.plausibleSampleRates.contains(audio.sampleRate) else {
+            throw AudioError(path: path, function: "decode", message:
+                "implausible sample rate \(audio.sampleRate) Hz (expected \(CorpusScanner.plausibleSampleRates))")
+        }
+        let (nonFinite, huge) = audio.samples.withUnsafeBufferPointer { countDamaged($0) }
+        guard nonFinite == 0 else {
+            throw AudioError(path: path, function: "decode", message:
+                "contains \(nonFinite) NaN/infinite samples (of \(audio.samples.count) decoded frames): not used")
+        }
+        guard huge == 0 else {
+            throw AudioError(path: path, function: "decode", message:
+                "contains \(huge) samples beyond ±\(Int(maximumSampleMagnitude)) (nominal range ±1; of \(audio.samples.count) decoded frames): damaged float data, not used")
+        }
+    }
+
+    /// Largest plausible sample magnitude (nominal full scale is 1; float files written at integer scale reach
+    /// 32768). Far below the ~1e16 where a frame's power overflows Float.
+    public static let maximumSampleMagnitude: Float = 1e6
+
+    /// Numbers of NaN/infinite samples and of finite samples beyond ±`maximumSampleMagnitude`, in one pass.
+    static func countDamaged(_ values: UnsafeBufferPointer<Float>) -> (nonFinite: Int, huge: Int) {
+        var nonFinite = 0, huge = 0
+        let limit = maximumSampleMagnitude
+        for v in values {
+            if !v.isFinite { nonFinite += 1 } else if abs(v) > limit { huge += 1 }
+        }
+        return (nonFinite, huge)
+    }
+
+    /// Number of NaN or infinite values in `values`.
+    static func countNonFinite(_ values: UnsafeBufferPointer<Float>) -> Int {
+        var count = 0
+        for v in values where !v.isFinite { count += 1 }
+        return count
     }
 
     /// Fixed length, spectrogram and statistics of a mono signal already at the pipeline's rate.
@@ -152,9 +229,7 @@ public struct ClipFeatureExtractor: ~Copyable {
         path: String, configuration: PipelineConfiguration
     ) throws(AudioError) -> (decibels: [Float], frames: Int) {
         let audio = try AudioDecoder.decodeMono(path: path)
-        guard CorpusScanner.plausibleSampleRates.contains(audio.sampleRate) else {
-            throw AudioError(path: path, function: "decode", message: "implausible sample rate \(audio.sampleRate) Hz")
-        }
+        try checkUsable(audio, path: path)
         let signal = try configuration.audio.resampler.makeResampler()
             .resample(audio.samples, from: audio.sampleRate, to: configuration.audio.sampleRate)
         let parameters = configuration.logMelParameters
@@ -172,23 +247,36 @@ public struct ClipFeatureExtractor: ~Copyable {
     }
 
     /// For a very long file: the frames to read and where the kept part starts in the resampled excerpt.
+    ///
+    /// The excerpt starts on an input frame that is also an output sample of the whole file (a multiple of
+    /// `rate / gcd(rate, target)` frames), so that its resampled samples are those of the whole file on the same
+    /// grid, not shifted by a fraction of a sample; `marginSeconds` (and up to one such step more) of input before
+    /// and after the kept part cover the resampler's filter.
     static func partialRange(
         header: AudioInfo, target: Int, keep: Int, crop: PipelineConfiguration.CropPosition
     ) -> (Range<Int>, Int) {
-        let rate = Double(header.sampleRate), ratio = rate / Double(target)
-        let margin = Int(marginSeconds * rate)
-        let keepIn = Int((Double(keep) * ratio).rounded(.up))
+        let rate = header.sampleRate
+        let margin = Int(marginSeconds * Double(rate))
         switch crop {
         case .start:
+            let keepIn = (keep * rate + target - 1) / target
             return (0..<min(header.frames, keepIn + margin), 0)
         case .centre:
-            let totalOut = Int((Double(header.frames) / ratio).rounded(.up))
+            let common = greatestCommonDivisor(rate, target)
+            let inStep = rate / common, outStep = target / common
+            let totalOut = (header.frames * target + rate - 1) / rate
             let offsetOut = max(0, (totalOut - keep) / 2)
-            let startIn = max(0, Int(Double(offsetOut) * ratio) - margin)
-            let endIn = min(header.frames, startIn + keepIn + 2 * margin)
-            let offsetInExcerpt = offsetOut - Int((Double(startIn) / ratio).rounded())
-            return (startIn..<endIn, offsetInExcerpt)
+            let blocks = max(0, offsetOut * rate / target - margin) / inStep
+            let startIn = blocks * inStep
+            let endIn = min(header.frames, ((offsetOut + keep) * rate + target - 1) / target + margin)
+            return (startIn..<max(startIn, endIn), offsetOut - blocks * outStep)
         }
+    }
+
+    private static func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
+        var (a, b) = (a, b)
+        while b != 0 { (a, b) = (b, a % b) }
+        return max(1, a)
     }
 }
 

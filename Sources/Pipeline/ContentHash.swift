@@ -1,3 +1,11 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A fast, non-cryptographic 64-bit hash of decoded audio, used to find exact duplicates (the same samples under
 /// two names, as GTZAN has) and, with the parameters, to key cached features. Deterministic across runs and
 /// machines of the same endianness.
@@ -30,6 +38,48 @@ public struct ContentHash: Hashable, Sendable, Codable, CustomStringConvertible 
         h.absorb(lanes.1.finish())
         h.absorb(lanes.2.finish())
         h.absorb(lanes.3.finish())
+        value = h.finish()
+    }
+
+    /// Hash of a file's bytes, read in 1 MiB blocks (the key of its cached features). Four lanes of 8-byte words, as
+    /// for samples; the tail is zero-padded and the length folded in.
+    public init(fileAt path: String) throws(PipelineError) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw PipelineError(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let block = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: block, alignment: 16)
+        defer { buffer.deallocate() }
+        var lanes = (Mixer(seed: 1), Mixer(seed: 2), Mixer(seed: 3), Mixer(seed: 4))
+        var total: UInt64 = 0
+        while true {
+            var filled = 0
+            while filled < block {
+                let n = read(fd, buffer.baseAddress! + filled, block - filled)
+                if n < 0 && errno == EINTR { continue }
+                guard n >= 0 else { throw PipelineError(path: path, reason: "read failed: \(String(cString: strerror(errno)))") }
+                if n == 0 { break }
+                filled += n
+            }
+            total += UInt64(filled)
+            // Zero-pad a partial last block to whole 32-byte groups.
+            let padded = (filled + 31) & ~31
+            if padded > filled { (buffer.baseAddress! + filled).initializeMemory(as: UInt8.self, repeating: 0, count: padded - filled) }
+            var offset = 0
+            while offset < padded {
+                lanes.0.absorb(buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                lanes.1.absorb(buffer.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+                lanes.2.absorb(buffer.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self))
+                lanes.3.absorb(buffer.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self))
+                offset += 32
+            }
+            if filled < block { break }
+        }
+        var h = lanes.0
+        h.absorb(lanes.1.finish())
+        h.absorb(lanes.2.finish())
+        h.absorb(lanes.3.finish())
+        h.absorb(total)
         value = h.finish()
     }
 

@@ -50,6 +50,82 @@ public struct Manifest: Sendable, Codable {
     public func absolutePath(of entry: ManifestEntry) -> String { root + "/" + entry.path }
 }
 
+extension Manifest {
+    /// The manifest of a whole corpus from the scans of its parts (or from one scan of all of it): a class is a
+    /// folder with at least one usable file, and labels are positions in the sorted list. Folder names that differ
+    /// only in Unicode normalisation (NFC `café` and NFD `café`, both possible on Linux) are one class, named by the
+    /// first spelling in UTF-8 order: Swift strings compare them as equal, and so does every dictionary keyed by
+    /// class name downstream. The result does not depend on how the corpus was partitioned.
+    /// - Throws: ``ScanError`` when no class folder holds a usable file.
+    public init(assembling scans: [CorpusScan]) throws(ScanError) {
+        let root = scans.first?.root ?? ""
+        let classFolders = scans.first?.classFolders ?? []
+        let usable = scans.flatMap(\.files)
+        var skipped = scans.flatMap(\.skipped)
+        let used = Set(usable.map(\.folder))
+        var className: [String: String] = [:]
+        var classes: [String] = []
+        for folder in classFolders where used.contains(folder) && className[folder] == nil {
+            className[folder] = folder
+            classes.append(folder)
+        }
+        for folder in classFolders where !used.contains(folder) {
+            skipped.append(SkippedFile(
+                path: folder + "/", stage: "scan", reason: "class folder holds no usable audio file: not a class"))
+        }
+        guard !classes.isEmpty else {
+            throw ScanError(path: root, reason: "no class folder with usable audio files (expected <root>/<class>/<clip>.wav|au|...)")
+        }
+        let labelOf = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let entries = usable.map { u in
+            ManifestEntry(
+                path: u.path, label: labelOf[u.folder]!, className: className[u.folder]!, container: u.container,
+                encoding: u.encoding, sampleRate: u.sampleRate, channels: u.channels, frames: u.frames, seconds: u.seconds)
+        }.sorted { $0.label != $1.label ? $0.label < $1.label : utf8Less($0.path, $1.path) }
+        self.init(root: root, classes: classes, entries: entries, skipped: skipped)
+    }
+}
+
+/// What a scan of a corpus (or of one part of it, see ``Partition``) found before classes are assigned: the class
+/// folders, the usable files with their headers, and what was skipped. ``Manifest/init(assembling:)`` turns the
+/// scans of all parts into the corpus manifest.
+public struct CorpusScan: Sendable, Codable, Equatable {
+    /// Absolute path of the corpus root.
+    public var root: String
+    /// Every folder at the root (the candidate classes), in UTF-8 order.
+    public var classFolders: [String]
+    /// Usable files of this scan, in folder order then path order.
+    public var files: [ScannedFile]
+    public var skipped: [SkippedFile]
+    /// Audio-named files the walk found in the whole corpus, and a hash of their paths: parts that agree on these
+    /// saw the same corpus.
+    public var listedFiles: Int
+    public var listingDigest: String
+
+    enum CodingKeys: String, CodingKey {
+        case root, classFolders = "class_folders", files, skipped, listedFiles = "listed_files"
+        case listingDigest = "listing_digest"
+    }
+}
+
+/// A usable file as its header describes it, before it has a label.
+public struct ScannedFile: Sendable, Codable, Equatable {
+    /// Path relative to the corpus root; `folder` is its class folder.
+    public var path: String
+    public var folder: String
+    public var container: String
+    public var encoding: String
+    /// Hz, channels, sample frames per channel, seconds.
+    public var sampleRate: Int
+    public var channels: Int
+    public var frames: Int
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case path, folder, container, encoding, sampleRate = "sample_rate", channels, frames, seconds
+    }
+}
+
 /// The corpus cannot be scanned at all.
 public struct ScanError: Error, CustomStringConvertible, Sendable {
     public let path: String
@@ -60,6 +136,12 @@ public struct ScanError: Error, CustomStringConvertible, Sendable {
 /// Scan stage: walks `<root>/<class>/<file>` (class folders may hold sub-folders), keeps files whose extension
 /// is an audio extension (any case), and reads each header. A file whose header cannot be read, or whose header
 /// is implausible, is recorded in `skipped` with its reason; the scan goes on.
+///
+/// What counts as what: a folder is always a folder, even when named like an audio file (`rock/live.wav/` is
+/// walked into; its clips keep paths like `rock/live.wav/take 1.wav`). Symbolic links to files are followed;
+/// links to folders are not (reported: no loops, no clip read twice); dangling links and link loops named like
+/// audio files are reported with their reason. Names are compared as UTF-8 bytes (NFC and NFD spellings are
+/// different files), except class names (see ``scan()``).
 public struct CorpusScanner: Sendable {
     public var root: String
     public var extensions: Set<String>
@@ -75,7 +157,19 @@ public struct CorpusScanner: Sendable {
         self.jobs = max(1, jobs)
     }
 
+    /// Walks the corpus and reads every candidate's header (in parallel).
+    /// Class folders whose names differ only in Unicode normalisation (NFC/NFD) are one class, named by the first
+    /// spelling in UTF-8 order; their files keep their own byte-exact paths.
+    /// - Throws: ``ScanError`` when `root` is missing, not a folder, unlistable, or holds no usable class.
     public func scan() throws(ScanError) -> Manifest {
+        try Manifest(assembling: [scan(part: nil)])
+    }
+
+    /// Walks the whole corpus (cheap: folder listings only) and reads the headers of the files of `part` (all of
+    /// them when nil). What the walk finds unusable is reported by the part its path belongs to, so the parts'
+    /// scans are disjoint and together hold exactly what one scan of the whole corpus holds.
+    /// - Throws: ``ScanError`` when `root` is missing, not a folder or unlistable.
+    public func scan(part: Partition?) throws(ScanError) -> CorpusScan {
         let fm = FileManager.default
         let rootURL = URL(fileURLWithPath: root).standardizedFileURL
         let rootPath = rootURL.path
@@ -102,7 +196,7 @@ public struct CorpusScanner: Sendable {
                 skipped.append(SkippedFile(
                     path: name, stage: "scan", reason: "file at the corpus root, not in a class folder: ignored"))
             } else {
-                skipped.append(SkippedFile(path: name, stage: "scan", reason: "broken link or unreadable entry"))
+                skipped.append(SkippedFile(path: name, stage: "scan", reason: Self.brokenLinkReason(full)))
             }
         }
 
@@ -114,45 +208,40 @@ public struct CorpusScanner: Sendable {
             files.sort(by: utf8Less)
             found += files.map { ($0, folder) }
         }
+        var listing: [UInt8] = []
+        for f in found { listing += Array(f.path.utf8) + [0] }
+        let listingDigest = ContentHash(bytes: listing).description
+        let listedFiles = found.count
+        if let part {
+            found = found.filter { part.contains($0.path) }
+            skipped = skipped.filter { part.contains($0.path) }
+        }
 
         // Read headers in parallel; one slot per file, written once.
         let candidates = found
         let results: [Result<AudioInfo, AudioError>] = parallelMap(count: candidates.count, workers: jobs) { i in
             Result { () throws(AudioError) in try AudioDecoder.info(path: rootPath + "/" + candidates[i].path) }
         }
-        var usable: [(path: String, folder: String, info: AudioInfo)] = []
+        var usable: [ScannedFile] = []
         for (i, result) in results.enumerated() {
             let (path, folder) = candidates[i]
             switch result {
             case .failure(let error):
                 skipped.append(SkippedFile(path: path, stage: "scan", reason: error.message))
             case .success(let info):
-                if let problem = Self.implausible(info) {
+                if var problem = Self.implausible(info) {
+                    if info.frames <= 0, Self.byteSize(rootPath + "/" + path) == 0 { problem += ": the file is empty" }
                     skipped.append(SkippedFile(path: path, stage: "scan", reason: problem))
                 } else {
-                    usable.append((path, folder, info))
+                    usable.append(ScannedFile(
+                        path: path, folder: folder, container: info.container, encoding: info.encoding,
+                        sampleRate: info.sampleRate, channels: info.channels, frames: info.frames, seconds: info.seconds))
                 }
             }
         }
-
-        // A class is a folder with at least one usable file; labels are positions in the sorted list.
-        let used = Set(usable.map(\.folder))
-        let classes = classFolders.filter { used.contains($0) }
-        for folder in classFolders where !used.contains(folder) {
-            skipped.append(SkippedFile(
-                path: folder + "/", stage: "scan", reason: "class folder holds no usable audio file: not a class"))
-        }
-        guard !classes.isEmpty else {
-            throw ScanError(path: root, reason: "no class folder with usable audio files (expected <root>/<class>/<clip>.wav|au|...)")
-        }
-        let labelOf = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let entries = usable.map { u in
-            ManifestEntry(
-                path: u.path, label: labelOf[u.folder]!, className: u.folder, container: u.info.container,
-                encoding: u.info.encoding, sampleRate: u.info.sampleRate, channels: u.info.channels,
-                frames: u.info.frames, seconds: u.info.seconds)
-        }
-        return Manifest(root: rootPath, classes: classes, entries: entries, skipped: skipped)
+        return CorpusScan(
+            root: rootPath, classFolders: classFolders, files: usable, skipped: skipped, listedFiles: listedFiles,
+            listingDigest: listingDigest)
     }
 
     /// Why a header cannot be right, or nil.
@@ -186,14 +275,14 @@ public struct CorpusScanner: Sendable {
             skipped.append(SkippedFile(path: relative + "/", stage: "scan", reason: "cannot list folder (\(Self.reason(error)))"))
             return
         }
-        for name in names where !name.hasPrefix(".") {
+        for name in names.sorted(by: utf8Less) where !name.hasPrefix(".") {
             let full = dir + "/" + name, rel = relative + "/" + name
             let type = (try? fm.attributesOfItem(atPath: full)[.type] as? FileAttributeType) ?? nil
             if type == .typeSymbolicLink {
                 var d: ObjCBool = false
                 if !fm.fileExists(atPath: full, isDirectory: &d) {
                     if isAudioName(name) {
-                        skipped.append(SkippedFile(path: rel, stage: "scan", reason: "broken or looping symbolic link"))
+                        skipped.append(SkippedFile(path: rel, stage: "scan", reason: Self.brokenLinkReason(full)))
                     }
                     continue
                 }
@@ -214,6 +303,25 @@ public struct CorpusScanner: Sendable {
         }
     }
 
+    /// Why `path`, which exists as a directory entry but cannot be followed, is not usable: a symbolic link
+    /// loop (`ELOOP`), a dangling link (naming its target), or another `stat` error.
+    static func brokenLinkReason(_ path: String) -> String {
+        var status = stat()
+        if stat(path, &status) == 0 { return "unreadable entry" }
+        let code = errno
+        if code == ELOOP { return "symbolic link loop (it leads back to itself): not followed" }
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+            if code == ENOENT { return "dangling symbolic link: its target '\(target)' does not exist" }
+            return "symbolic link to '\(target)' cannot be followed (\(String(cString: strerror(code))))"
+        }
+        return "unreadable entry (\(String(cString: strerror(code))))"
+    }
+
+    /// Size of the file at `path` in bytes, or nil when it cannot be read.
+    static func byteSize(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+    }
+
     static func reason(_ error: any Error) -> String {
         (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
     }
@@ -221,3 +329,16 @@ public struct CorpusScanner: Sendable {
 
 /// Code-point order of UTF-8 strings (what Python's `sorted` gives), independent of Unicode normalisation rules.
 func utf8Less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
+extension ManifestEntry {
+    /// The header values as the scan read them (what extraction plans its reads with).
+    var header: AudioInfo {
+        AudioInfo(sampleRate: sampleRate, channels: channels, frames: frames, container: container, encoding: encoding)
+    }
+}
+
+extension ScannedFile {
+    var header: AudioInfo {
+        AudioInfo(sampleRate: sampleRate, channels: channels, frames: frames, container: container, encoding: encoding)
+    }
+}

@@ -112,6 +112,7 @@ extension RunReport {
         if counts.skipped > 0 { notes.append("\(counts.skipped) skipped") }
         if counts.duplicates > 0 { notes.append("\(counts.duplicates) duplicates dropped") }
         if counts.padded > 0 { notes.append("\(counts.padded) padded") }
+        if counts.cached > 0 { notes.append("\(counts.cached) from the feature cache") }
         if !shorterThanFrame.isEmpty { notes.append("\(shorterThanFrame.count) shorter than one frame") }
         if !notes.isEmpty { lines.append(notes.joined(separator: ", ") + " (details in report.json)") }
         lines.append("report: \(output)/report.json")

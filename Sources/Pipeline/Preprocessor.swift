@@ -14,19 +14,33 @@ public struct PreprocessOptions: Sendable {
     public var jobs: Int
     /// Fail (non-zero exit) when any file had to be skipped.
     public var strict: Bool
+    /// Feature cache folder; nil: `<output>/.cache`.
+    public var cache: String?
+    /// Reuse cached features (false: `--no-cache`, everything is recomputed and the cache is left as it was).
+    public var useCache: Bool
+    /// Set (from a signal handler) to stop at the next clip boundary.
+    public var cancellation: CancellationFlag?
 
-    public init(corpus: String, output: String, jobs: Int? = nil, strict: Bool = false) {
+    public init(
+        corpus: String, output: String, jobs: Int? = nil, strict: Bool = false, cache: String? = nil,
+        useCache: Bool = true, cancellation: CancellationFlag? = nil
+    ) {
         self.corpus = corpus
         self.output = output
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.strict = strict
+        self.cache = cache
+        self.useCache = useCache
+        self.cancellation = cancellation
     }
 }
 
 /// The preprocessing runner: composes the stages — scan → (decode → mono → resample → fixed length → STFT → mel →
 /// dB, on every core) → duplicates → splits → train-only normalisation statistics → shards — and writes
-/// `report.json`. Memory is bounded by the workers and one shard, not by the corpus: spectrograms wait in a scratch
-/// folder between the two halves.
+/// `report.json`. Memory is bounded by the workers and one shard, not by the corpus: spectrograms wait in the feature
+/// cache between the two halves. The cache is keyed by file content and feature parameters, so a rerun after an
+/// interruption (SIGINT, SIGTERM, SIGKILL, a full disk) or after changes to the corpus recomputes only what is
+/// missing, and gives the same shards as an uninterrupted run.
 public struct Preprocessor: Sendable {
     public let configuration: PipelineConfiguration
     public let options: PreprocessOptions
@@ -42,12 +56,37 @@ public struct Preprocessor: Sendable {
     struct Extracted: Sendable {
         var entry: ManifestEntry
         var outcome: ClipOutcome
+        /// Its feature cache entry, and the cache that holds it (a part's own, after a merge).
+        var key: String
+        var cache: FeatureCache
+        /// Found in the cache (not recomputed).
+        var cached: Bool
     }
 
-    /// What extraction made of one manifest entry.
+    /// A file to extract: its path relative to the corpus root and its header as the scan read it.
+    struct ExtractionInput: Sendable {
+        var path: String
+        var header: AudioInfo
+    }
+
+    /// What extraction made of one file.
     enum ExtractionResult: Sendable {
-        case extracted(Extracted)
+        case extracted(outcome: ClipOutcome, key: String, cached: Bool)
         case skipped(SkippedFile)
+        /// Not reached: the run was cancelled or stopped by an I/O error first.
+        case pending
+
+        var isPending: Bool { if case .pending = self { true } else { false } }
+    }
+
+    /// Throws the interruption error when the job was asked to stop; the message says how far it got and how to go on.
+    func stopIfCancelled(done: Int, of total: Int, cacheFolder: String) throws(PipelineError) {
+        guard let why = options.cancellation?.cancelled else { return }
+        throw PipelineError(
+            path: nil,
+            reason: "interrupted by \(why) after \(done) of \(total) clips; their features are kept in \(cacheFolder) and "
+                + "no incomplete shard was left; run the same command again to continue",
+            interruption: why)
     }
 
     /// Runs the whole job. Throws only when nothing usable remains or the output cannot be written; bad files are
@@ -55,51 +94,98 @@ public struct Preprocessor: Sendable {
     public func run() throws(PipelineError) -> RunReport {
         let clock = ContinuousClock()
         let start = clock.now
+        var report = startReport()
+
+        // Scan.
+        let manifest: Manifest
+        do {
+            manifest = try Manifest(assembling: [scanCorpus(part: nil)])
+        } catch {
+            throw PipelineError(path: error.path, reason: error.reason)
+        }
+        report.classes = manifest.classes
+        report.counts.found = manifest.entries.count + manifest.skipped.count
+        report.skipped = manifest.skipped
+        report.timings.scan = (clock.now - start).seconds
+
+        let output = try createOutputFolder()
+        let lock = try OutputLock(directory: output)
+        defer { lock.release() }
+        // --no-cache: a private folder for this run only, removed at the end; the shared cache is not touched.
+        let cacheFolder = options.useCache ? (options.cache ?? "\(output)/.cache") : "\(output)/.scratch-\(getpid())"
+        let cache = try FeatureCache(directory: cacheFolder, configuration: configuration, reuse: options.useCache)
+        defer { if !options.useCache { cache.remove() } }
+
+        // Extract every clip's dB spectrogram on all cores (or find it in the cache).
+        let t1 = clock.now
+        let inputs = manifest.entries.map { ExtractionInput(path: $0.path, header: $0.header) }
+        let (results, fatal) = extractAll(inputs, root: manifest.root, cache: cache)
+        report.timings.extract = (clock.now - t1).seconds
+        if let fatal { throw fatal }
+        try stopIfCancelled(done: results.count { !$0.isPending }, of: results.count, cacheFolder: cacheFolder)
+        var extracted: [Int: Extracted] = [:]
+        for (i, result) in results.enumerated() {
+            switch result {
+            case .extracted(let outcome, let key, let cached):
+                extracted[i] = Extracted(entry: manifest.entries[i], outcome: outcome, key: key, cache: cache, cached: cached)
+                if cached { report.counts.cached += 1 } else { report.timings.stages += outcome.timings }
+            case .skipped(let skip):
+                report.skipped.append(skip)
+            case .pending:
+                break
+            }
+        }
+        // The run is complete once the shards are: entries of files no longer in the corpus (or of other
+        // parameters) then go.
+        let prune = options.useCache && options.cache == nil ? cache : nil
+        return try complete(
+            manifest: manifest, extracted: extracted, report: &report, output: output, cacheFolder: cacheFolder,
+            pruning: prune, started: start)
+    }
+
+    /// A report with the run's settings filled in.
+    func startReport() -> RunReport {
         var report = RunReport()
         report.started = Date().iso8601
         report.corpus = options.corpus
         report.output = options.output
         report.jobs = options.jobs
         report.configuration = configuration
+        return report
+    }
 
-        // Scan.
-        let manifest: Manifest
-        do {
-            manifest = try CorpusScanner(root: options.corpus, extensions: configuration.audio.extensions, jobs: options.jobs).scan()
-        } catch {
-            throw PipelineError(path: error.path, reason: error.reason)
-        }
-        report.classes = manifest.classes
-        report.counts.found = manifest.entries.count + manifest.skipped.count
-        for s in manifest.skipped { progress.message("skipped \(s.path): \(s.reason)") }
-        report.skipped = manifest.skipped
-        report.timings.scan = (clock.now - start).seconds
-        progress.message("scan: \(manifest.entries.count) audio files in \(manifest.classes.count) classes under \(manifest.root)")
+    /// Scans the corpus (the files of `part`, or all), reporting each skipped file.
+    func scanCorpus(part: Partition?) throws(ScanError) -> CorpusScan {
+        let scan = try CorpusScanner(root: options.corpus, extensions: configuration.audio.extensions, jobs: options.jobs)
+            .scan(part: part)
+        for s in scan.skipped { progress.message("skipped \(s.path): \(s.reason)") }
+        let what = part.map { "part \($0): \(scan.files.count) of \(scan.listedFiles)" } ?? "\(scan.files.count)"
+        progress.message("scan: \(what) audio files under \(scan.root)")
+        return scan
+    }
 
+    /// The output folder, created when missing, as an absolute path.
+    func createOutputFolder() throws(PipelineError) -> String {
         let output = URL(fileURLWithPath: options.output).standardizedFileURL.path
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         } catch {
             throw PipelineError(path: output, reason: "cannot create the output folder: \(CorpusScanner.reason(error))")
         }
-        let scratch = try FeatureScratch(directory: "\(output)/.scratch-\(getpid())")
-        defer { scratch.remove() }
+        return output
+    }
 
-        // Extract every clip's dB spectrogram on all cores.
-        let t1 = clock.now
-        let results = extractAll(manifest: manifest, scratch: scratch)
-        report.timings.extract = (clock.now - t1).seconds
-        var extracted: [Int: Extracted] = [:]
-        for (i, result) in results.enumerated() {
-            switch result {
-            case .extracted(let clip):
-                extracted[i] = clip
-                report.timings.stages += clip.outcome.timings
-                if let warning = clip.outcome.warning {
-                    report.warnings.append(SkippedFile(path: clip.entry.path, stage: "decode", reason: warning))
-                }
-            case .skipped(let skip):
-                report.skipped.append(skip)
+    /// The second half of a run, the same for one machine and for a merge of parts: duplicates → splits →
+    /// train-only statistics (merged per clip in manifest order, so the result does not depend on workers or
+    /// parts) → normalised shards → `split.tsv` and `report.json`.
+    func complete(
+        manifest: Manifest, extracted: [Int: Extracted], report: inout RunReport, output: String,
+        cacheFolder: String, pruning: FeatureCache?, started start: ContinuousClock.Instant
+    ) throws(PipelineError) -> RunReport {
+        let clock = ContinuousClock()
+        for i in extracted.keys.sorted() {
+            if let warning = extracted[i]!.outcome.warning {
+                report.warnings.append(SkippedFile(path: manifest.entries[i].path, stage: "decode", reason: warning))
             }
         }
         report.counts.decoded = extracted.count
@@ -125,11 +211,17 @@ public struct Preprocessor: Sendable {
 
         // Normalise and write the shards.
         let t3 = clock.now
-        report.shards = try writeShards(
-            plan: plan, manifest: manifest, extracted: extracted, statistics: statistics,
-            scratch: scratch, output: output, timings: &report.timings.shardStages)
+        do {
+            report.shards = try writeShards(
+                plan: plan, manifest: manifest, extracted: extracted, statistics: statistics,
+                output: output, timings: &report.timings.shardStages)
+        } catch {
+            try stopIfCancelled(done: manifest.entries.count, of: manifest.entries.count, cacheFolder: cacheFolder)
+            throw error
+        }
         report.timings.normaliseAndWrite = (clock.now - t3).seconds
         removeStaleShards(in: output, keeping: Set(report.shards.map(\.file)))
+        if let pruning { report.counts.cachePruned = pruning.prune(keeping: Set(extracted.values.map(\.key))) }
         try writeSplitTable(plan: plan, manifest: manifest, to: "\(output)/split.tsv")
 
         for split in DataSplit.allCases {
@@ -154,45 +246,59 @@ public struct Preprocessor: Sendable {
 
     // MARK: - Extraction
 
-    private func extractAll(manifest: Manifest, scratch: FeatureScratch) -> [ExtractionResult] {
-        let entries = manifest.entries
-        let count = entries.count
+    /// Extracts (or finds in `cache`) the features of every input on `options.jobs` workers, each with its own
+    /// buffers; results in input order. Stops early on cancellation or a run-level error (returned).
+    func extractAll(_ inputs: [ExtractionInput], root: String, cache: FeatureCache) -> ([ExtractionResult], PipelineError?) {
+        let count = inputs.count
         let parameters = configuration.logMelParameters
         let plan = ClipFeatureExtractor.plan(for: parameters)
         let filterbank = MelFilterbank(parameters: parameters)
         let slots = DisjointSlots<ExtractionResult>(count: count)
+        for i in 0..<count { slots.set(i, .pending) }
         let next = AtomicCounter(), done = AtomicCounter()
-        let configuration = configuration, progress = progress
+        let fatal = FirstError()
+        let configuration = configuration, progress = progress, cancellation = options.cancellation
         let workers = min(options.jobs, max(1, count))
         let group = DispatchGroup()
         for _ in 0..<workers {
             DispatchQueue.global().async(group: group) {
                 var extractor = ClipFeatureExtractor(configuration: configuration, plan: plan, filterbank: filterbank)
                 var buffer = [Float](repeating: 0, count: extractor.outputCount)
-                while true {
+                while cancellation?.cancelled == nil && fatal.error == nil {
                     let i = next.increment() - 1
                     if i >= count { break }
-                    let entry = entries[i]
-                    let header = AudioInfo(
-                        sampleRate: entry.sampleRate, channels: entry.channels, frames: entry.frames,
-                        container: entry.container, encoding: entry.encoding)
+                    let input = inputs[i]
+                    let path = root + "/" + input.path
                     do {
-                        var outcome = try buffer.withUnsafeMutableBufferPointer { out throws(AudioError) in
-                            try extractor.extract(path: manifest.absolutePath(of: entry), header: header, into: out)
+                        let key = cache.key(for: try ContentHash(fileAt: path))
+                        if cache.reuse, let outcome = cache.load(key, into: nil) {
+                            slots.set(i, .extracted(outcome: outcome, key: key, cached: true))
+                        } else {
+                            var outcome = try buffer.withUnsafeMutableBufferPointer { out throws(AudioError) in
+                                try extractor.extract(path: path, header: input.header, into: out)
+                            }
+                            let stored = ContinuousClock.now
+                            try buffer.withUnsafeBufferPointer { b throws(PipelineError) in
+                                try cache.store(key, outcome: outcome, values: b)
+                            }
+                            outcome.timings.scratch = (ContinuousClock.now - stored).seconds
+                            if let warning = outcome.warning { progress.message("warning \(input.path): \(warning)") }
+                            slots.set(i, .extracted(outcome: outcome, key: key, cached: false))
                         }
-                        let stored = ContinuousClock.now
-                        try buffer.withUnsafeBufferPointer { b throws(PipelineError) in try scratch.store(i, b) }
-                        outcome.timings.scratch = (ContinuousClock.now - stored).seconds
-                        if let warning = outcome.warning { progress.message("warning \(entry.path): \(warning)") }
-                        slots.set(i, .extracted(Extracted(entry: entry, outcome: outcome)))
                     } catch let error as AudioError {
-                        let skip = SkippedFile(path: entry.path, stage: "decode", reason: error.message)
+                        let skip = SkippedFile(path: input.path, stage: "decode", reason: error.message)
                         progress.message("skipped \(skip.path): \(skip.reason)")
                         slots.set(i, .skipped(skip))
+                    } catch let error as PipelineError where error.path == path {
+                        // The audio file itself could not be read.
+                        let skip = SkippedFile(path: input.path, stage: "read", reason: error.reason)
+                        progress.message("skipped \(skip.path): \(skip.reason)")
+                        slots.set(i, .skipped(skip))
+                    } catch let error as PipelineError {
+                        // Writing the cache failed (a full disk): stop the run, keep what is done.
+                        fatal.record(error)
                     } catch {
-                        let skip = SkippedFile(path: entry.path, stage: "extract", reason: "\(error)")
-                        progress.message("skipped \(skip.path): \(skip.reason)")
-                        slots.set(i, .skipped(skip))
+                        fatal.record(PipelineError(path: path, reason: "\(error)"))
                     }
                     _ = done.increment()
                 }
@@ -200,11 +306,16 @@ public struct Preprocessor: Sendable {
         }
         let clock = ContinuousClock()
         let start = clock.now
+        var announced = false
         while group.wait(timeout: .now() + 0.25) == .timedOut {
             progress.progress(phase: "clips", done: done.current, total: count, elapsed: (clock.now - start).seconds)
+            if !announced, let why = cancellation?.cancelled {
+                announced = true
+                progress.message("\(why): finishing the clips in progress, then stopping")
+            }
         }
-        progress.finish(phase: "features", done: count, elapsed: (clock.now - start).seconds)
-        return slots.take()
+        progress.finish(phase: "features", done: done.current, elapsed: (clock.now - start).seconds)
+        return (slots.take(), fatal.error)
     }
 
     // MARK: - Duplicates and splits
@@ -278,7 +389,7 @@ public struct Preprocessor: Sendable {
 
     private func writeShards(
         plan: [DataSplit: [Int]], manifest: Manifest, extracted: [Int: Extracted], statistics: BandStatistics,
-        scratch: FeatureScratch, output: String, timings: inout RunReport.ShardTimings
+        output: String, timings: inout RunReport.ShardTimings
     ) throws(PipelineError) -> [RunReport.ShardEntry] {
         let perShard = configuration.shards.clipsPerShard
         let jobs: [(split: DataSplit, index: Int, clips: ArraySlice<Int>)] = DataSplit.allCases.flatMap { split in
@@ -294,6 +405,7 @@ public struct Preprocessor: Sendable {
         let configText = configuration.jsonText()
         let classes = manifest.classes
         let fsync = configuration.shards.fsync
+        let cancellation = options.cancellation
         let done = AtomicCounter()
         let total = jobs.reduce(0) { $0 + $1.clips.count }
         let progress = progress
@@ -319,15 +431,18 @@ public struct Preprocessor: Sendable {
                     throw PipelineError(path: "\(output)/\(name)", reason: "\(error)")
                 }
                 for i in job.clips {
+                    if let why = cancellation?.cancelled {
+                        throw PipelineError(path: nil, reason: "interrupted by \(why)", interruption: why)
+                    }
                     let t0 = ContinuousClock.now
+                    let clip = extracted[i]!
                     try buffer.withUnsafeMutableBufferPointer { b throws(PipelineError) in
-                        try scratch.load(i, into: b)
+                        try clip.cache.loadValues(clip.key, into: b)
                         let t1 = ContinuousClock.now
                         Self.normalise(b, bands: nMels, frames: frames, mean: mean, invStd: invStd)
                         spent.scratchRead += (t1 - t0).seconds
                         spent.normalise += (ContinuousClock.now - t1).seconds
                     }
-                    let clip = extracted[i]!
                     let t2 = ContinuousClock.now
                     defer { spent.append += (ContinuousClock.now - t2).seconds }
                     do {

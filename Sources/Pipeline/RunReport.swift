@@ -31,12 +31,26 @@ public struct RunReport: Sendable, Codable {
     /// Split-list entries that matched no file, and paths named by two lists.
     public var splitListUnmatched: [String: [String]] = [:]
     public var splitListConflicts: [String] = []
+    /// The parts a merged run was made from (nil for a run on one machine).
+    public var parts: [PartEntry]? = nil
 
     public init() {}
 
+    /// One part of a partitioned run: `3/4`, its clips, and its wall time (s).
+    public struct PartEntry: Sendable, Codable, Equatable {
+        public var part: String
+        public var clips: Int
+        public var seconds: Double
+    }
+
     public struct Counts: Sendable, Codable {
         public var found = 0, decoded = 0, skipped = 0, duplicates = 0, unassigned = 0, padded = 0, written = 0
+        /// Clips whose features came from the cache (not recomputed), and stale cache entries removed.
+        public var cached = 0, cachePruned = 0
         public init() {}
+        enum CodingKeys: String, CodingKey {
+            case found, decoded, skipped, duplicates, unassigned, padded, written, cached, cachePruned = "cache_pruned"
+        }
     }
 
     /// Wall-clock seconds per phase, and per-clip stage seconds summed over workers.
@@ -97,7 +111,7 @@ public struct RunReport: Sendable, Codable {
         case genrekitVersion = "genrekit_version", started, finished, corpus, output, jobs, configuration, classes
         case counts, timings, throughput, skipped, warnings, duplicates, padded, shorterThanFrame = "shorter_than_frame"
         case perSplit = "per_split", shards, normalisation
-        case splitListUnmatched = "split_list_unmatched", splitListConflicts = "split_list_conflicts"
+        case splitListUnmatched = "split_list_unmatched", splitListConflicts = "split_list_conflicts", parts
     }
 
     /// Writes the report as pretty JSON, atomically.

@@ -16,8 +16,15 @@ public struct ShardReader: ~Copyable, Sendable {
     public let padded: [Bool]
     /// Original duration of every clip in seconds.
     public let seconds: [Float]
+    /// The stored clip-data checksum (`checksum` attribute, hex), or nil for a shard written without one. Not
+    /// checked when opening: see `verifyChecksum()`.
+    public let checksum: String?
+    /// The algorithm that made `checksum` (`checksum_algorithm` attribute), or nil when there is none.
+    public let checksumAlgorithm: String?
 
     private let mel: HDF5Dataset
+    /// `/padded` as stored (hashed by `computeChecksum()`: a damaged byte must not pass as `true`).
+    private let paddedBytes: [UInt8]
 
     /// Number of clips.
     public var count: Int { labels.count }
@@ -46,6 +53,11 @@ public struct ShardReader: ~Copyable, Sendable {
         let frames = try required(ShardSchema.framesAttribute, "an integer", \.intValue)
         let clips = try required(ShardSchema.clipsAttribute, "an integer", \.intValue)
         let configuration = try required(ShardSchema.configurationAttribute, "a string", \.stringValue)
+        var checksum: String?, checksumAlgorithm: String?
+        if attributes[ShardSchema.checksumAttribute] != nil || attributes[ShardSchema.checksumAlgorithmAttribute] != nil {
+            checksum = try required(ShardSchema.checksumAttribute, "a string", \.stringValue)
+            checksumAlgorithm = try required(ShardSchema.checksumAlgorithmAttribute, "a string", \.stringValue)
+        }
         guard nMels > 0, frames > 0, clips >= 0 else {
             throw inconsistent("n_mels \(nMels), frames \(frames), clips \(clips) (must be > 0, > 0, >= 0)")
         }
@@ -94,7 +106,57 @@ public struct ShardReader: ~Copyable, Sendable {
         self.labels = labels
         self.paths = paths
         self.padded = padded.map { $0 != 0 }
+        self.paddedBytes = padded
         self.seconds = seconds
+        self.checksum = checksum
+        self.checksumAlgorithm = checksumAlgorithm
+    }
+
+    /// What `verifyChecksum()` found.
+    public enum ChecksumStatus: Sendable, Equatable {
+        /// The recomputed checksum equals the stored one.
+        case matches
+        /// The shard has no `checksum` attribute (written before checksums existed): nothing to compare.
+        case absent
+        /// The shard's checksum was made by an algorithm this code does not know.
+        case unknownAlgorithm(String)
+        /// The clip data changed since the shard was written (or the attribute was edited).
+        case mismatch(stored: String, computed: String)
+    }
+
+    /// Recomputes the clip-data checksum over the file's contents (`ShardChecksum`: every clip's `/mel` values in
+    /// order, then `/label`, `/path`, `/padded`, `/seconds`). Reads the whole shard, in batches of about 8 MB.
+    public func computeChecksum() throws(ShardError) -> String {
+        var hasher = ShardChecksum()
+        let elements = metadata.clipElements
+        let batch = max(1, min(count, (8 << 20) / max(1, elements * MemoryLayout<Float>.stride)))
+        if count > 0 {
+            var buffer = [Float](repeating: 0, count: batch * elements)
+            var first = 0
+            while first < count {
+                let clips = min(batch, count - first)
+                try buffer.withUnsafeMutableBufferPointer { (buffer) throws(ShardError) in
+                    let part = UnsafeMutableBufferPointer(rebasing: buffer[0..<(clips * elements)])
+                    try mels(from: first, into: part)
+                    hasher.update(UnsafeBufferPointer(part))
+                }
+                first += clips
+            }
+        }
+        hasher.update(labels)
+        hasher.update(strings: paths)
+        hasher.update(paddedBytes)
+        hasher.update(seconds)
+        return hasher.hexDigest
+    }
+
+    /// Recomputes the checksum and compares it with the stored one (`checksum` attribute). Reads the whole shard.
+    /// Throws when the file cannot be read.
+    public func verifyChecksum() throws(ShardError) -> ChecksumStatus {
+        guard let stored = checksum else { return .absent }
+        guard checksumAlgorithm == ShardChecksum.algorithm else { return .unknownAlgorithm(checksumAlgorithm ?? "") }
+        let computed = try computeChecksum()
+        return computed == stored ? .matches : .mismatch(stored: stored, computed: computed)
     }
 
     /// Reads clip `clip`'s features, `[n_mels, frames]` row-major, into `destination`

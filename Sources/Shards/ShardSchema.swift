@@ -16,6 +16,12 @@
 /// Root attributes: `schema` (= `version`), `classes` (strings, index order), `split`, `n_mels`, `frames`,
 /// `clips` (integers), `configuration` (the whole pipeline configuration as text), and every pipeline parameter
 /// (`sample_rate`, `n_fft`, `hop_length`, ...). Strings are variable-length UTF-8 (h5py reads `str`).
+///
+/// Shards written since checksums were added also carry `checksum` (16 lower-case hex digits) and
+/// `checksum_algorithm` (`"genrekit-lanehash64/1"`): a 64-bit hash of the clip data as written — the bytes of
+/// `/mel` clip by clip, then `/label`, `/path` (each path's UTF-8 bytes and a `0x00`), `/padded` and `/seconds`,
+/// little-endian as stored. `ShardChecksum` defines it exactly. Readers do not check it when opening (too slow
+/// for training); `ShardReader.verifyChecksum()` and `genre verify` recompute it. Shards without it stay valid.
 public enum ShardSchema {
     /// The value of the `schema` attribute written and accepted by this version of the code.
     public static let version = "genrekit-shard/1"
@@ -43,11 +49,15 @@ public enum ShardSchema {
     public static let framesAttribute = "frames"
     public static let clipsAttribute = "clips"
     public static let configurationAttribute = "configuration"
+    /// The clip-data checksum (hex), optional: see `ShardChecksum`.
+    public static let checksumAttribute = "checksum"
+    /// The algorithm of `checksum` (`ShardChecksum.algorithm`), present whenever `checksum` is.
+    public static let checksumAlgorithmAttribute = "checksum_algorithm"
 
     /// Root attributes owned by the format; every other root attribute is a pipeline parameter.
     public static let reservedAttributes: Set<String> = [
         schemaAttribute, classesAttribute, splitAttribute, nMelsAttribute, framesAttribute, clipsAttribute,
-        configurationAttribute,
+        configurationAttribute, checksumAttribute, checksumAlgorithmAttribute,
     ]
 
     /// `"<split>-<NNNNN>.h5"`, e.g. `fileName(split: "train", index: 3)` = `"train-00003.h5"`. Indices of 100000

@@ -26,6 +26,8 @@ public struct ShardWriter: ~Copyable, Sendable {
     private var padded: [UInt8] = []
     private var seconds: [Float] = []
     private var committed = false
+    /// The clip-data checksum so far: `/mel` clips are hashed as they are appended, the rest at `commit()`.
+    private var checksum = ShardChecksum()
 
     /// Starts a shard at `path`.
     /// - Parameters:
@@ -124,6 +126,7 @@ public struct ShardWriter: ~Copyable, Sendable {
         }
         try hdf5 { () throws(HDF5Error) in try dataset.writeRows(clip, at: row) }
         mel = consume dataset
+        checksum.update(clip)
         labels.append(label)
         paths.append(clipPath)
         self.padded.append(padded ? 1 : 0)
@@ -139,7 +142,8 @@ public struct ShardWriter: ~Copyable, Sendable {
         }
     }
 
-    /// Finishes the shard: writes the buffered per-clip datasets and the `clips` attribute, trims `/mel` to the
+    /// Finishes the shard: writes the buffered per-clip datasets, the `clips` attribute and the clip-data checksum
+    /// (`checksum`, `checksum_algorithm`: see `ShardChecksum`), trims `/mel` to the
     /// clips appended, closes the file, syncs it (see `syncToDisk`) and renames it to `path`, replacing any file
     /// there. On failure the temporary file is removed and nothing appears under `path`.
     public consuming func commit() throws(ShardError) {
@@ -147,6 +151,11 @@ public struct ShardWriter: ~Copyable, Sendable {
             throw .invalidArgument(path: path, reason: "the writer has failed before and cannot commit")
         }
         let count = self.count
+        var checksum = self.checksum
+        checksum.update(labels)
+        checksum.update(strings: paths)
+        checksum.update(padded)
+        checksum.update(seconds)
         do throws(HDF5Error) {
             if allocatedClips != count { try dataset.resize(to: [count, metadata.nMels, metadata.frames]) }
             try dataset.close()
@@ -155,6 +164,8 @@ public struct ShardWriter: ~Copyable, Sendable {
             try file.write(padded, to: ShardSchema.paddedDataset)
             try file.write(seconds, to: ShardSchema.secondsDataset)
             try file.setAttribute(ShardSchema.clipsAttribute, to: .int(count))
+            try file.setAttribute(ShardSchema.checksumAttribute, to: .string(checksum.hexDigest))
+            try file.setAttribute(ShardSchema.checksumAlgorithmAttribute, to: .string(ShardChecksum.algorithm))
             try file.close()
         } catch {
             throw .hdf5(error)

@@ -113,6 +113,8 @@ public struct Checkpoint: Sendable {
         func bad(_ reason: String) -> TrainingError { .checkpoint(path: path, reason: reason) }
         guard FileManager.default.fileExists(atPath: path) else { throw bad("no such checkpoint file") }
         do {
+            // A damaged global heap would crash HDF5 1.10 while reading the string attributes (see HDF5Integrity).
+            try HDF5Integrity.checkGlobalHeaps(path: path)
             let file = try HDF5File(openingForReading: path)
             let attributes = try file.attributes()
             guard let schema = attributes["schema"]?.stringValue else { throw bad("not a GenreKit checkpoint (no schema attribute)") }

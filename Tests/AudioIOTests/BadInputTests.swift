@@ -82,12 +82,27 @@ import Testing
         try whole.prefix(header + keptFrames * 4 + extraBytes).write(to: URL(fileURLWithPath: path))
 
         // libsndfile notices the short data chunk and reports the frames actually present.
-        #expect(try AudioDecoder.info(path: path).frames <= frames)
+        let info = try AudioDecoder.info(path: path)
+        #expect(info.frames <= frames)
+        #expect(info.headerProblem == "the header declares \(frames * 4) bytes of audio data, the file holds \(keptFrames * 4 + extraBytes)")
         let mono = try AudioDecoder.decodeMono(path: path)
         #expect(mono.samples.count == keptFrames)
         #expect(mono.decodeError == nil)
         let expected = zip(left.prefix(keptFrames), right.prefix(keptFrames)).map { ($0 + $1) / 2 }
         #expect(maxAbsDifference(mono.samples, expected) <= 1.0 / 32768)
+    }
+
+    /// A complete file has no header problem; libsndfile's log line for a short data chunk becomes one line.
+    @Test func headerProblemComesFromTheDataChunkOnly() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.file("whole.wav")
+        try SoundFileWriter.write(Signal.tone(frequency: 440, sampleRate: 8000, count: 800), to: path,
+                                  format: .wavPCM16, sampleRate: 8000, channels: 1)
+        #expect(try AudioDecoder.info(path: path).headerProblem == nil)
+        #expect(SndFileHeaderLog.dataSizeProblem("RIFF : 44136 (should be 22064)\nWAVE\n") == nil)
+        #expect(SndFileHeaderLog.dataSizeProblem("  Data Size   : 44100 (should be 22038)\n")
+            == "the header declares 44100 bytes of audio data, the file holds 22038")
+        #expect(SndFileHeaderLog.dataSizeProblem(" SSND : 44108 (should be 22031)\n*** Chunk size") != nil)
     }
 
     /// A header cut inside itself is an error, not a crash.

@@ -103,9 +103,11 @@ struct ShardContents: Equatable {
         #expect(FileManager.default.fileExists(atPath: out + "/report.json"))
         let table = try String(contentsOfFile: out + "/split.tsv", encoding: .utf8)
         #expect(table.split(separator: "\n").count == 36)  // header + 35 clips
-        // Nothing temporary is left behind.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") }
+        // Nothing temporary is left behind (the feature cache and the lock file stay, by design).
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out)
+            .filter { $0.hasPrefix(".") && $0 != ".cache" && $0 != ".genrekit.lock" }
         #expect(leftovers.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/.cache").allSatisfy { $0.hasSuffix(".clip") })
     }
 
     /// The statistics are fitted on the train split only and stored in every shard.

@@ -1,0 +1,109 @@
+import AudioIO
+import Foundation
+import Shards
+import SyntheticCorpus
+import Testing
+
+@testable import Pipeline
+
+/// A progress observer that asks the run to stop at its first progress report (mid-extraction).
+final class CancelOnFirstProgress: ProgressObserver, @unchecked Sendable {
+    let flag: CancellationFlag
+    init(_ flag: CancellationFlag) { self.flag = flag }
+    func progress(phase: String, done: Int, total: Int, elapsed: Double) { flag.cancel("SIGINT") }
+    func finish(phase: String, done: Int, elapsed: Double) {}
+    func message(_ line: String) {}
+}
+
+@Suite struct FeatureCacheTests {
+    /// A rerun takes every clip from the cache and writes the same shards; changed, added and removed files are
+    /// recomputed, dropped and pruned; the result equals a run without the cache.
+    @Test func rerunsAndIncrementalChanges() throws {
+        let f = TemporaryFolder()
+        let root = try makeCorpus(f, clipsPerGenre: 2, seconds: 1)
+        let config = try smallConfiguration(seconds: 1)
+        let out = f.file("s")
+        let first = try Preprocessor(configuration: config, options: .init(corpus: root, output: out)).run()
+        #expect(first.counts.cached == 0)
+        let firstShards = try ShardContents(directory: out)
+        let second = try Preprocessor(configuration: config, options: .init(corpus: root, output: out)).run()
+        #expect(second.counts.cached == 20)
+        #expect(try ShardContents(directory: out) == firstShards)
+
+        // Change one file, add one, remove one.
+        f.writeTone("corpus/jazz/jazz.00000.au", frequency: 880, seconds: 1, format: .auPCM16)
+        f.writeTone("corpus/rock/new.wav", frequency: 220, seconds: 1)
+        try FileManager.default.removeItem(atPath: root + "/pop/pop.00001.wav")
+        let third = try Preprocessor(configuration: config, options: .init(corpus: root, output: out)).run()
+        #expect(third.counts.cached == 18)
+        #expect(third.counts.cachePruned == 2)  // the old jazz.00000 and pop.00001 entries
+        let fresh = f.file("fresh")
+        let uncached = try Preprocessor(configuration: config, options: .init(corpus: root, output: fresh, useCache: false)).run()
+        #expect(uncached.counts.cached == 0)
+        #expect(try ShardContents(directory: out) == ShardContents(directory: fresh))
+        // --no-cache leaves no cache or scratch folder behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fresh).filter { $0.hasPrefix(".scratch") || $0 == ".cache" }.isEmpty)
+
+        // Parameters that shape the features invalidate the cache; others (shard size) keep it.
+        var other = config
+        other.shards.clipsPerShard = 2
+        #expect(try Preprocessor(configuration: other, options: .init(corpus: root, output: out)).run().counts.cached == 20)
+        other.mel.nMels = 64
+        #expect(try Preprocessor(configuration: other, options: .init(corpus: root, output: out)).run().counts.cached == 0)
+    }
+
+    /// Interrupted mid-extraction: a clear error saying how to continue, nothing partial under a final name; the
+    /// rerun finishes from the cache and equals an uninterrupted run.
+    @Test func interruptedRunResumes() throws {
+        let f = TemporaryFolder()
+        let root = try makeCorpus(f, clipsPerGenre: 6, seconds: 2)
+        var config = try smallConfiguration(seconds: 2)
+        config.audio.resampler = .sincMedium  // slow enough that the stop lands mid-run
+        let out = f.file("s")
+        let flag = CancellationFlag()
+        #expect {
+            _ = try Preprocessor(configuration: config, options: .init(corpus: root, output: out, cancellation: flag),
+                                 progress: CancelOnFirstProgress(flag)).run()
+        } throws: { error in
+            guard let e = error as? PipelineError else { return false }
+            return e.interruption == "SIGINT" && e.reason.contains("run the same command again")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(!names.contains { $0.hasSuffix(".h5") || $0 == "report.json" })
+        let cached = try FileManager.default.contentsOfDirectory(atPath: out + "/.cache")
+        #expect(!cached.contains { $0.contains(".partial") })
+        #expect(cached.count < 60)
+
+        let resumed = try Preprocessor(configuration: config, options: .init(corpus: root, output: out)).run()
+        #expect(resumed.counts.cached == cached.count)
+        let reference = f.file("reference")
+        _ = try Preprocessor(configuration: config, options: .init(corpus: root, output: reference, useCache: false)).run()
+        #expect(try ShardContents(directory: out) == ShardContents(directory: reference))
+    }
+
+    @Test func secondRunOnTheSameFolderIsRefused() throws {
+        let f = TemporaryFolder()
+        let lock = try OutputLock(directory: f.path)
+        #expect(throws: PipelineError.self) { _ = try OutputLock(directory: f.path) }
+        lock.release()
+        _ = try OutputLock(directory: f.path)
+    }
+
+    @Test func damagedCacheEntriesCountAsMissing() throws {
+        let f = TemporaryFolder()
+        let cache = try FeatureCache(directory: f.file("c"), configuration: try smallConfiguration(), reuse: true)
+        let outcome = ClipOutcome(
+            contentHash: ContentHash(value: 7), sourceSeconds: 1, padded: false, shorterThanFrame: false,
+            timings: StageTimings(), statistics: BandStatistics(bands: 2))
+        let values: [Float] = [1, 2, 3, 4]
+        try values.withUnsafeBufferPointer { try cache.store("k", outcome: outcome, values: $0) }
+        var back = [Float](repeating: 0, count: 4)
+        #expect(back.withUnsafeMutableBufferPointer { cache.load("k", into: $0) }?.contentHash == ContentHash(value: 7))
+        #expect(back == values)
+        let data = try Data(contentsOf: URL(fileURLWithPath: f.file("c/k.clip")))
+        try data.prefix(data.count - 3).write(to: URL(fileURLWithPath: f.file("c/k.clip")))
+        #expect(back.withUnsafeMutableBufferPointer { cache.load("k", into: $0) } == nil)
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: f.file("c/k.clip")))
+        #expect(cache.load("k", into: nil) == nil)
+    }
+}
