@@ -30,12 +30,16 @@ RUN ?= $(dir $(OUT))run
 CHECKPOINT ?= $(RUN)/best.h5
 SPLIT ?= test
 
-.PHONY: setup build test demo preprocess inspect train evaluate bench bench-train golden clean help
+.PHONY: setup build test test-slurm fuzz demo preprocess merge inspect train evaluate bench bench-train golden clean help
 
 help:
 	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards"
 	@echo "make test        install what is missing, build and run every test"
 	@echo "make preprocess  DATASET=name (see datasets.example) PIPELINE=pipelines/gtzan.toml OUT=dir [JOBS=n]"
+	@echo "make preprocess  ... PART=K/N    one part of a partitioned run (then make merge OUT=dir)"
+	@echo "make merge       OUT=dir          combine the parts into the shards a single run writes"
+	@echo "make fuzz        SEEDS=20 ITERATIONS=300: fuzz the shard and checkpoint readers with mutated files"
+	@echo "make test-slurm  partitioned preprocessing on a single-node Slurm cluster started here (root)"
 	@echo "make inspect     OUT=dir"
 	@echo "make train       OUT=shard-dir [RUN=run-dir] [TRAIN_CONFIG=pipelines/train.toml]"
 	@echo "make evaluate    OUT=shard-dir [RUN=run-dir | CHECKPOINT=file] [SPLIT=test]"
@@ -49,19 +53,33 @@ setup:
 build: setup
 	swift build $(SWIFT_FLAGS) --product genre
 
-# Tests first (that build also makes the tool), then the command line end to end, then interruptions and reruns.
+# Tests first (that build also makes the tool), then the command line end to end, then interruptions and reruns,
+# then partitioned runs as local processes and on a real (single-node) Slurm cluster.
 test: setup
 	swift build $(SWIFT_FLAGS) --build-tests
 	swift test $(SWIFT_FLAGS) --skip-build
 	GENRE=$(GENRE) scripts/smoke.sh
 	GENRE=$(GENRE) scripts/resilience.sh
+	GENRE=$(GENRE) scripts/partitioned.sh
+	$(MAKE) --no-print-directory test-slurm
+
+test-slurm: build
+	GENRE=$(GENRE) scripts/slurm.sh
+
+# Longer fuzzing of the shard and checkpoint readers than make test does, each seed in a child process.
+fuzz: setup
+	swift build $(SWIFT_FLAGS) --build-tests
+	scripts/fuzz_readers.sh $(SEEDS) $(ITERATIONS)
 
 out/demo/corpus/.complete: | build
 	$(GENRE) synth out/demo/corpus --clips-per-genre $(DEMO_CLIPS) --seconds $(DEMO_SECONDS) --seed 0
 	touch $@
 
 preprocess: build $(CORPUS_DEP)
-	$(GENRE) preprocess $(CORPUS_ARGS) --pipeline $(PIPELINE) --out $(OUT) --jobs $(JOBS)
+	$(GENRE) preprocess $(CORPUS_ARGS) --pipeline $(PIPELINE) --out $(OUT) --jobs $(JOBS) $(if $(PART),--part $(PART))
+
+merge: build
+	$(GENRE) merge $(OUT) --jobs $(JOBS)
 
 inspect: build
 	$(GENRE) inspect $(OUT)

@@ -9,7 +9,10 @@ For each corpus (30 s clips written by `genre synth`: .au at 22050 Hz mono, and 
   2. the librosa reference (librosa.load + feature.melspectrogram + power_to_db + h5py, one process per core) on
      the same clips and the same split (it reads GenreKit's split.tsv): wall time, peak RSS of its main process;
   3. the features compared clip by clip in dB (the reference's compare_mel.py);
-and once: the same frames through FFTW alone (the reference's fft_floor.c: batched r2c, STFT, STFT+mel+dB).
+and once: the same frames through FFTW alone (the reference's fft_floor.c: batched r2c, STFT, STFT+mel+dB); and
+the 22050 Hz corpus as a partitioned run with 1, 2 and 4 parts as local processes (`--part K/N`, all at once,
+each with cores/N workers) followed by `genre merge`: wall time of the parts and of the merge, the speed-up over
+the single run, the merged shards checked equal to the single run's, and a projection to larger corpora.
 Ratios are computed from runs in this process, one after the other, on the same machine. GenreKit runs twice and
 its better run counts (the first warms the page cache for both tools).
 """
@@ -110,6 +113,33 @@ def bench_corpus(args, name, corpus, clips_per_genre, formats):
     return result
 
 
+def bench_parts(args, corpus, single):
+    """1, 2 and 4 parts as concurrent local processes, then the merge; checks the merged shards against `single`."""
+    rows = []
+    for n in (1, 2, 4):
+        out = os.path.join(args.work, f"parts-{n}")
+        shutil.rmtree(out, ignore_errors=True)
+        os.sync()
+        jobs = max(1, args.jobs // n)
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen([args.genre, "preprocess", "--corpus", corpus, "--pipeline", args.pipeline, "--out", out,
+                                   "--jobs", str(jobs), "--part", f"{k}/{n}"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for k in range(1, n + 1)]
+        for p in procs:
+            _, err = p.communicate()
+            if p.returncode != 0:
+                raise SystemExit(f"bench: a part failed: {err[-2000:]}")
+        parts_wall = time.perf_counter() - t0
+        merge_wall, merge_rss, _ = run_measured([args.genre, "merge", out, "--jobs", str(args.jobs)])
+        same = all(subprocess.run(["h5diff", "-q", os.path.join(single, f), os.path.join(out, f)]).returncode == 0
+                   for f in sorted(os.listdir(single)) if f.endswith(".h5"))
+        clips = json.load(open(os.path.join(out, "report.json")))["counts"]["written"]
+        rows.append({"parts": n, "jobs_per_part": jobs, "parts_wall": parts_wall, "merge_wall": merge_wall,
+                     "merge_rss": merge_rss, "clips": clips, "same_as_single": same})
+        shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
 def fft_floor(args, clips):
     src = os.path.join(args.reference, "fft_floor.c")
     if not os.path.exists(src):
@@ -136,6 +166,7 @@ def main():
     ap.add_argument("--reference", default=os.path.join("..", "shared", "reference"))
     ap.add_argument("--work", default=os.path.join("out", "bench"))
     ap.add_argument("--skip-librosa", action="store_true")
+    ap.add_argument("--skip-parts", action="store_true", help="no partitioned runs")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -151,6 +182,10 @@ def main():
         bench_corpus(args, "stereo44k", os.path.join(args.work, "corpus-stereo44k"), args.stereo_clips // 10, "wav44100"),
     ]
     floor = fft_floor(args, args.clips)
+    parts = None
+    if not args.skip_parts:
+        single = os.path.join(args.work, "mono22k-genrekit")
+        parts = bench_parts(args, os.path.join(args.work, "corpus-mono22k"), single)
 
     print()
     print(f"== GenreKit preprocessing, {args.jobs} workers, 30 s clips (pipelines/gtzan.toml) ==")
@@ -190,9 +225,34 @@ def main():
         for k, label in (("A", "FFT only, batched r2c"), ("B", "window, r2c, |X|^2"), ("C", "B + mel + dB")):
             if k in floor:
                 print(f"  GenreKit end to end / floor {k} ({label}): {g / floor[k]['wall']:.2f}x")
+    if parts:
+        g = results[0]["genrekit"]["wall"]
+        print()
+        print(f"Partitioned runs, {results[0]['clips']} x 30 s at 22050 Hz, parts as concurrent local processes on "
+              f"{args.jobs} cores, then genre merge ({args.jobs} workers):")
+        print(f"{'parts':>5} {'jobs/part':>9} {'parts s':>8} {'merge s':>8} {'total s':>8} {'vs single':>9} "
+              f"{'merge RSS MiB':>13}  equal to the single run")
+        for r in parts:
+            total = r["parts_wall"] + r["merge_wall"]
+            print(f"{r['parts']:>5} {r['jobs_per_part']:>9} {r['parts_wall']:>8.2f} {r['merge_wall']:>8.2f} {total:>8.2f} "
+                  f"{g / total:>8.2f}x {r['merge_rss']:>13.0f}  {'yes' if r['same_as_single'] else 'NO'}")
+        # Projection: parts scale with nodes (each its share of the clips on its cores); the merge is one process
+        # whose work (read every clip's features, normalise, write the shards) grows with the corpus.
+        one = parts[0]
+        part_per_clip_core = one["parts_wall"] * args.jobs / one["clips"]
+        merge_per_clip = max(r["merge_wall"] for r in parts) / one["clips"]
+        clips, nodes, cores = 100_000, 50, args.jobs
+        part_s = part_per_clip_core * clips / nodes / cores
+        merge_s = merge_per_clip * clips
+        print(f"projection, {clips} clips of 30 s on {nodes} nodes of {cores} cores: parts {part_s / 60:.1f} min "
+              f"({part_per_clip_core * 1000:.1f} ms per clip per core), merge {merge_s / 60:.1f} min "
+              f"({merge_per_clip * 1000:.2f} ms per clip on {args.jobs} cores, page-cached here; on a shared "
+              f"filesystem it is bound by reading and writing {clips * 128 * 1292 * 4 / 1e9:.0f} GB), "
+              f"total {(part_s + merge_s) / 60:.1f} min against {part_per_clip_core * clips / cores / 3600:.1f} h "
+              f"on one node")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"results": results, "floor": floor}, fh, indent=2, default=str)
+            json.dump({"results": results, "floor": floor, "parts": parts}, fh, indent=2, default=str)
 
 
 if __name__ == "__main__":

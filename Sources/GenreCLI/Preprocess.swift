@@ -69,6 +69,9 @@ extension Genre {
             } catch {
                 fail("\(error)")
             }
+            if partition != nil && cache != nil {
+                fail("--cache does not go with a partitioned run: each part keeps its own in <out>/parts/part-K-of-N/cache")
+            }
             let cancellation = CancellationFlag()
             Signals.trap(cancellation)
             let options = PreprocessOptions(

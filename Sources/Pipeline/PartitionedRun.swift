@@ -208,7 +208,7 @@ extension Preprocessor {
             throw PipelineError(
                 path: partsFolder,
                 reason: "part\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) missing or incomplete: run "
-                    + "genre preprocess … --part K/\(n) for \(missing.count > 1 ? "each" : "it"), then merge again")
+                    + "genre preprocess … --part \(missing.count > 1 ? "K/\(n) for each" : missing[0]), then merge again")
         }
         let first = records[0]
         for record in records.dropFirst() {

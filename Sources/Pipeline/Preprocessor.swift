@@ -107,6 +107,7 @@ public struct Preprocessor: Sendable {
         report.counts.found = manifest.entries.count + manifest.skipped.count
         report.skipped = manifest.skipped
         report.timings.scan = (clock.now - start).seconds
+        progress.message("scan: \(manifest.entries.count) audio files in \(manifest.classes.count) classes under \(manifest.root)")
 
         let output = try createOutputFolder()
         let lock = try OutputLock(directory: output)
@@ -159,8 +160,7 @@ public struct Preprocessor: Sendable {
         let scan = try CorpusScanner(root: options.corpus, extensions: configuration.audio.extensions, jobs: options.jobs)
             .scan(part: part)
         for s in scan.skipped { progress.message("skipped \(s.path): \(s.reason)") }
-        let what = part.map { "part \($0): \(scan.files.count) of \(scan.listedFiles)" } ?? "\(scan.files.count)"
-        progress.message("scan: \(what) audio files under \(scan.root)")
+        if let part { progress.message("scan: part \(part): \(scan.files.count) of \(scan.listedFiles) audio files under \(scan.root)") }
         return scan
     }
 
