@@ -248,8 +248,8 @@ def main():
               f"({part_per_clip_core * 1000:.1f} ms per clip per core), merge {merge_s / 60:.1f} min "
               f"({merge_per_clip * 1000:.2f} ms per clip on {args.jobs} cores, page-cached here; on a shared "
               f"filesystem it is bound by reading and writing {clips * 128 * 1292 * 4 / 1e9:.0f} GB), "
-              f"total {(part_s + merge_s) / 60:.1f} min against {part_per_clip_core * clips / cores / 3600:.1f} h "
-              f"on one node")
+              f"total {(part_s + merge_s) / 60:.1f} min against "
+              f"{(part_per_clip_core * clips / cores + merge_s) / 60:.1f} min on one node")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"results": results, "floor": floor, "parts": parts}, fh, indent=2, default=str)
