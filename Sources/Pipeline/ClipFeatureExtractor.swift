@@ -164,13 +164,34 @@ public struct ClipFeatureExtractor: ~Copyable {
     public static let maximumSampleMagnitude: Float = 1e6
 
     /// Numbers of NaN/infinite samples and of finite samples beyond ±`maximumSampleMagnitude`, in one pass.
+    /// Compares the magnitude bits as integers (IEEE 754 orders positive floats like their bit patterns), without
+    /// branches, 8 samples at a time: this runs over every decoded sample.
     static func countDamaged(_ values: UnsafeBufferPointer<Float>) -> (nonFinite: Int, huge: Int) {
-        var nonFinite = 0, huge = 0
-        let limit = maximumSampleMagnitude
-        for v in values {
-            if !v.isFinite { nonFinite += 1 } else if abs(v) > limit { huge += 1 }
+        let infinity = SIMD8<UInt32>(repeating: Float.infinity.bitPattern)
+        let limit = SIMD8<UInt32>(repeating: maximumSampleMagnitude.bitPattern)
+        let magnitude = SIMD8<UInt32>(repeating: 0x7FFF_FFFF)
+        var nonFinite = SIMD8<UInt32>(), beyond = SIMD8<UInt32>()
+        let n = values.count
+        var i = 0
+        if let base = values.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            // Per-lane counts stay below 2^32 for any buffer of fewer than 2^35 samples.
+            while i + 8 <= n {
+                let bits = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<UInt32>.self) & magnitude
+                nonFinite &+= SIMD8<UInt32>().replacing(with: 1, where: bits .>= infinity)
+                beyond &+= SIMD8<UInt32>().replacing(with: 1, where: bits .> limit)
+                i &+= 8
+            }
         }
-        return (nonFinite, huge)
+        var (bad, huge) = (Int(nonFinite.wrappedSum()), Int(beyond.wrappedSum()))
+        while i < n {
+            let bits = values[i].bitPattern & 0x7FFF_FFFF
+            if bits >= Float.infinity.bitPattern { bad += 1 }
+            if bits > maximumSampleMagnitude.bitPattern { huge += 1 }
+            i += 1
+        }
+        // `beyond` counted the non-finite samples too.
+        return (bad, huge - bad)
     }
 
     /// Number of NaN or infinite values in `values`.

@@ -257,6 +257,21 @@ import Testing
     }
 
     /// NaN and infinite samples are refused by the extractor itself (also for `genre predict`, which has no scan).
+    /// The vectorised damage count against a plain loop, with damage in the SIMD body and in the tail.
+    @Test(arguments: [0, 5, 8, 1003, 4096])
+    func damagedSampleCountsMatchAPlainLoop(count: Int) {
+        var values = (0..<count).map { Float(sin(Double($0))) * 0.9 }
+        let damage: [(Int, Float)] = [(3, .nan), (100, .infinity), (1001, -.infinity), (7, 2e6), (1002, -3e7),
+                                      (50, ClipFeatureExtractor.maximumSampleMagnitude), (4095, -.nan), (6, 1e30)]
+        for (i, v) in damage where i < count { values[i] = v }
+        var expected = (nonFinite: 0, huge: 0)
+        for v in values {
+            if !v.isFinite { expected.nonFinite += 1 } else if abs(v) > ClipFeatureExtractor.maximumSampleMagnitude { expected.huge += 1 }
+        }
+        let counted = values.withUnsafeBufferPointer { ClipFeatureExtractor.countDamaged($0) }
+        #expect(counted.nonFinite == expected.nonFinite && counted.huge == expected.huge, "\(counted) vs \(expected)")
+    }
+
     @Test func extractorRefusesNonFiniteSamplesAndAbsurdRates() throws {
         let f = TemporaryFolder()
         var samples = [Float](repeating: 0.1, count: 4000)
