@@ -36,6 +36,14 @@ public struct BandStatistics: Sendable, Equatable, Codable {
         }
     }
 
+    /// Statistics stored earlier (the three fields as they were).
+    init(count: Int, mean: [Double], m2: [Double]) {
+        precondition(mean.count == m2.count, "mean and M2 must have one value per band")
+        self.count = count
+        self.mean = mean
+        self.m2 = m2
+    }
+
     public var bands: Int { mean.count }
 
     /// Adds `other` into `self` (exact parallel combination).

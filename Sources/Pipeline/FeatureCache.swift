@@ -11,10 +11,11 @@ import Darwin
 /// only what is missing. The same folder carries the spectrograms from the extraction half of a run to the shard
 /// half (memory stays bounded by the workers, not by the corpus).
 ///
-/// One file per clip, `<file hash>-<parameters hash>.clip`: the bytes `GKCLIP01`, a little-endian UInt32 length and
-/// that many bytes of JSON (the clip's ``ClipOutcome``: statistics, hash of the decoded samples, flags), zero padding
-/// to a multiple of 4, then the spectrogram as little-endian float32 `[n_mels, frames]`. Written under a temporary
-/// name and renamed when complete; an unreadable entry counts as missing.
+/// One file per clip, `<file hash>-<parameters hash>.clip`, little-endian: the bytes `GKCLIP02`, UInt32 length L and
+/// UInt32 bands B; L bytes of JSON (the clip's ``ClipOutcome`` without its statistics: hash of the decoded samples,
+/// flags, timings), zero padding to a multiple of 8; the statistics as Int64 count, B float64 means and B float64 M2;
+/// then the spectrogram as float32 `[n_mels, frames]`. Written under a temporary name and renamed when complete; an
+/// unreadable entry (or one of another format version) counts as missing.
 public struct FeatureCache: Sendable {
     public let directory: String
     /// Hash of everything that shapes a clip's features (sample rate, resampler, fixed length, STFT, mel, dB).
@@ -23,7 +24,7 @@ public struct FeatureCache: Sendable {
     /// between the two halves of the run).
     public let reuse: Bool
 
-    static let magic = Array("GKCLIP01".utf8)
+    static let magic = Array("GKCLIP02".utf8)
     /// Bumped whenever the per-clip computation changes in a way the parameters do not show.
     static let algorithmVersion = "1"
 
@@ -72,16 +73,36 @@ public struct FeatureCache: Sendable {
     /// The outcome stored for `key` (and, with `values`, the spectrogram read into it), or nil when there is no
     /// usable entry.
     public func load(_ key: String, into values: UnsafeMutableBufferPointer<Float>?) -> ClipOutcome? {
-        guard let fd = Optional(open(path(key), O_RDONLY)), fd >= 0 else { return nil }
+        read(key, outcome: true, into: values) ?? nil
+    }
+
+    /// Reads an entry: its outcome when `outcome` (else only its layout is checked and the JSON skipped), and its
+    /// spectrogram into `values`. The outer nil: no usable entry.
+    private func read(_ key: String, outcome wanted: Bool, into values: UnsafeMutableBufferPointer<Float>?) -> ClipOutcome?? {
+        let fd = open(path(key), O_RDONLY)
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var header = [UInt8](repeating: 0, count: 12)
+        var header = [UInt8](repeating: 0, count: 16)
         guard readFully(fd, &header), Array(header[0..<8]) == Self.magic else { return nil }
-        let length = Int(UInt32(header[8]) | UInt32(header[9]) << 8 | UInt32(header[10]) << 16 | UInt32(header[11]) << 24)
-        guard length > 0, length < 1 << 24 else { return nil }
-        var json = [UInt8](repeating: 0, count: (length + 3) & ~3)
-        guard readFully(fd, &json), let outcome = try? JSONDecoder().decode(ClipOutcome.self, from: Data(json[0..<length])) else {
+        let length = Int(littleEndianUInt32(header, at: 8)), bands = Int(littleEndianUInt32(header, at: 12))
+        guard length > 0, length < 1 << 24, bands < 1 << 16 else { return nil }
+        let jsonBytes = (length + 7) & ~7, statisticsBytes = 8 * (1 + 2 * bands)
+        guard wanted else {
+            guard lseek(fd, off_t(16 + jsonBytes + statisticsBytes), SEEK_SET) >= 0 else { return nil }
+            if let values, !readFully(fd, UnsafeMutableRawBufferPointer(values)) { return nil }
+            return .some(nil)
+        }
+        var json = [UInt8](repeating: 0, count: jsonBytes)
+        guard readFully(fd, &json), var outcome = try? JSONDecoder().decode(ClipOutcome.self, from: Data(json[0..<length])) else {
             return nil
         }
+        var count: Int64 = 0
+        var moments = [Double](repeating: 0, count: 2 * bands)
+        guard withUnsafeMutableBytes(of: &count, { readFully(fd, $0) }),
+              moments.withUnsafeMutableBytes({ readFully(fd, $0) }), count >= 0
+        else { return nil }
+        outcome.statistics = BandStatistics(
+            count: Int(Int64(littleEndian: count)), mean: Array(moments[0..<bands]), m2: Array(moments[bands...]))
         if let values, !readFully(fd, UnsafeMutableRawBufferPointer(values)) { return nil }
         return outcome
     }
@@ -90,14 +111,20 @@ public struct FeatureCache: Sendable {
     /// disk) is a run-level error, not a bad file.
     public func store(_ key: String, outcome: ClipOutcome, values: UnsafeBufferPointer<Float>) throws(PipelineError) {
         let final = path(key), temporary = final + ".partial-\(getpid())"
-        var json = [UInt8](try! JSONEncoder().encode(outcome))
-        let length = UInt32(json.count)
-        json += [UInt8](repeating: 0, count: ((json.count + 3) & ~3) - json.count)
-        let header = Self.magic + [UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24)]
+        // The statistics (2 x bands doubles) go in binary after the JSON: encoding them as text cost more than the
+        // rest of the entry.
+        let statistics = outcome.statistics
+        var described = outcome
+        described.statistics = BandStatistics(bands: 0)
+        var bytes = [UInt8](try! JSONEncoder().encode(described))
+        let length = UInt32(bytes.count), bands = UInt32(statistics.bands)
+        bytes += [UInt8](repeating: 0, count: ((bytes.count + 7) & ~7) - bytes.count)
+        bytes = Self.magic + littleEndianBytes(length) + littleEndianBytes(bands) + bytes
+        withUnsafeBytes(of: Int64(statistics.count).littleEndian) { bytes += $0 }
+        (statistics.mean + statistics.m2).withUnsafeBytes { bytes += $0 }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw PipelineError(path: temporary, reason: "cannot create: \(String(cString: strerror(errno)))") }
-        var ok = true
-        (header + json).withUnsafeBytes { ok = writeFully(fd, $0) }
+        var ok = bytes.withUnsafeBytes { writeFully(fd, $0) }
         if ok { ok = writeFully(fd, UnsafeRawBufferPointer(values)) }
         let reason = String(cString: strerror(errno))
         if close(fd) != 0 { ok = false }
@@ -112,9 +139,9 @@ public struct FeatureCache: Sendable {
         }
     }
 
-    /// Reads the spectrogram of an entry this run stored or found.
+    /// Reads the spectrogram of an entry this run stored or found (its outcome, already known, is not decoded).
     public func loadValues(_ key: String, into values: UnsafeMutableBufferPointer<Float>) throws(PipelineError) {
-        guard load(key, into: values) != nil else {
+        guard read(key, outcome: false, into: values) != nil else {
             throw PipelineError(path: path(key), reason: "feature cache entry vanished or is damaged; run again")
         }
     }
@@ -138,6 +165,14 @@ public struct FeatureCache: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.contains(".partial-") { unlink("\(directory)/\(name)") }
     }
+}
+
+private func littleEndianUInt32(_ bytes: [UInt8], at i: Int) -> UInt32 {
+    UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+}
+
+private func littleEndianBytes(_ value: UInt32) -> [UInt8] {
+    [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
 }
 
 private func readFully(_ fd: Int32, _ bytes: inout [UInt8]) -> Bool {
