@@ -118,19 +118,24 @@ def bench_parts(args, corpus, single):
     rows = []
     for n in (1, 2, 4):
         out = os.path.join(args.work, f"parts-{n}")
-        shutil.rmtree(out, ignore_errors=True)
-        os.sync()
         jobs = max(1, args.jobs // n)
-        t0 = time.perf_counter()
-        procs = [subprocess.Popen([args.genre, "preprocess", "--corpus", corpus, "--pipeline", args.pipeline, "--out", out,
-                                   "--jobs", str(jobs), "--part", f"{k}/{n}"], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True) for k in range(1, n + 1)]
-        for p in procs:
-            _, err = p.communicate()
-            if p.returncode != 0:
-                raise SystemExit(f"bench: a part failed: {err[-2000:]}")
-        parts_wall = time.perf_counter() - t0
-        merge_wall, merge_rss, _ = run_measured([args.genre, "merge", out, "--jobs", str(args.jobs)])
+        best = None
+        for attempt in range(2):  # the better of two, as for the single run
+            shutil.rmtree(out, ignore_errors=True)
+            os.sync()
+            t0 = time.perf_counter()
+            procs = [subprocess.Popen([args.genre, "preprocess", "--corpus", corpus, "--pipeline", args.pipeline, "--out",
+                                       out, "--jobs", str(jobs), "--part", f"{k}/{n}"], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, text=True) for k in range(1, n + 1)]
+            for p in procs:
+                _, err = p.communicate()
+                if p.returncode != 0:
+                    raise SystemExit(f"bench: a part failed: {err[-2000:]}")
+            parts_wall = time.perf_counter() - t0
+            merge_wall, merge_rss, _ = run_measured([args.genre, "merge", out, "--jobs", str(args.jobs)])
+            if best is None or parts_wall + merge_wall < best[0] + best[1]:
+                best = (parts_wall, merge_wall, merge_rss)
+        parts_wall, merge_wall, merge_rss = best
         same = all(subprocess.run(["h5diff", "-q", os.path.join(single, f), os.path.join(out, f)]).returncode == 0
                    for f in sorted(os.listdir(single)) if f.endswith(".h5"))
         clips = json.load(open(os.path.join(out, "report.json")))["counts"]["written"]
