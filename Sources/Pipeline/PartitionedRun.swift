@@ -152,7 +152,7 @@ extension Preprocessor {
         var extracted: [Int: Extracted] = [:]
         for (i, entry) in manifest.entries.enumerated() {
             guard let found = clipOf[entry.path] else { continue }
-            extracted[i] = Extracted(entry: entry, outcome: found.clip.outcome, key: found.clip.key, cache: found.cache, cached: true)
+            extracted[i] = Extracted(entry: entry, outcome: found.clip.outcome, key: found.clip.key, cache: found.cache)
         }
         report.counts.cached = extracted.count
         report.timings.scan = (clock.now - start).seconds

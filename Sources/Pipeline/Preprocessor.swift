@@ -59,8 +59,6 @@ public struct Preprocessor: Sendable {
         /// Its feature cache entry, and the cache that holds it (a part's own, after a merge).
         var key: String
         var cache: FeatureCache
-        /// Found in the cache (not recomputed).
-        var cached: Bool
     }
 
     /// A file to extract: its path relative to the corpus root and its header as the scan read it.
@@ -128,7 +126,7 @@ public struct Preprocessor: Sendable {
         for (i, result) in results.enumerated() {
             switch result {
             case .extracted(let outcome, let key, let cached):
-                extracted[i] = Extracted(entry: manifest.entries[i], outcome: outcome, key: key, cache: cache, cached: cached)
+                extracted[i] = Extracted(entry: manifest.entries[i], outcome: outcome, key: key, cache: cache)
                 if cached { report.counts.cached += 1 } else { report.timings.stages += outcome.timings }
             case .skipped(let skip):
                 report.skipped.append(skip)
