@@ -3,7 +3,8 @@
 # machine (scripts/slurm-cluster.sh: Debian's slurm-wlm and munge, installed when missing), submits the shipped
 # job files with pipelines/slurm/submit.sh (a 4-task array job, then the merge with --dependency=afterok), waits
 # for both, checks every task and the merge completed, compares the merged shards with a single-process run of the
-# same corpus (h5diff, tensor for tensor), and stops the daemons it started. Needs root (CI runs as root).
+# same corpus (h5diff, tensor for tensor); runs one task again alone and the merge after it, as a user does after a
+# failure; and stops the daemons it started. Needs root (CI runs as root).
 # Prints "slurm: N passed, M failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,6 +77,26 @@ done
 cmp -s "$work/single/split.tsv" "$work/out/split.tsv" || same=no
 [ "$same" = yes ] && ok "the merged shards equal the single-process run's, tensor for tensor" \
   || bad "the merged shards differ from the single-process run's"
+
+# One task of the array run again alone (as after a failure), then the merge after it: the part reuses its clips.
+export GENREKIT_CORPUS="$work/corpus" GENREKIT_PIPELINE="$work/pipeline.toml" GENREKIT_OUT="$work/out" GENREKIT_PARTS=4
+rerun=$(GENRE="$GENRE" sbatch --parsable --array=3 --chdir="$work/out/logs" --cpus-per-task=1 --mem-per-cpu=500M \
+  --output=rerun-%A_%a.out "$top/pipelines/slurm/preprocess.sbatch" 2>"$work/log")
+rerun=${rerun%%;*}
+remerge=$(GENRE="$GENRE" sbatch --parsable --dependency="afterok:$rerun" --chdir="$work/out/logs" --cpus-per-task=1 \
+  --mem-per-cpu=500M --output=remerge-%j.out "$top/pipelines/slurm/merge.sbatch" 2>>"$work/log")
+remerge=${remerge%%;*}
+for i in $(seq 1 120); do
+  gone "$rerun" && gone "$remerge" && break
+  sleep 1
+done
+cat "$work/out/logs"/rerun-*.out >"$work/log" 2>/dev/null
+completed "$rerun" 1 && grep -q "part 3/4: .*from the part's cache" "$work/log" \
+  && ok "task 3 run again alone is part 3/4 and reuses its clips" || bad "the rerun of task 3"
+cat "$work/out/logs"/remerge-*.out >"$work/log" 2>/dev/null
+same=yes
+for f in "$work/single"/*.h5; do h5diff -q "$f" "$work/out/$(basename "$f")" >/dev/null 2>&1 || same=no; done
+completed "$remerge" 1 && [ "$same" = yes ] && ok "the merge after it gives the same shards" || bad "the merge after the rerun"
 
 if "$here/slurm-cluster.sh" stop "$work/cluster" >"$work/log" 2>&1; then
   ok "the daemons it started are stopped"

@@ -41,7 +41,8 @@ public struct Partition: Sendable, Codable, Equatable, Hashable, CustomStringCon
 
     /// The part a scheduler assigned to this process, from its environment, or nil when none did:
     /// - Slurm array jobs: `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT` and `SLURM_ARRAY_TASK_MIN`
-    ///   (`--array=0-3` and `--array=1-4` both give parts 1/4…4/4; the array must have step 1);
+    ///   (`--array=0-3` and `--array=1-4` both give parts 1/4…4/4; the array must be whole, with step 1: an array
+    ///   that starts elsewhere is refused, since `--array=3-4` would otherwise be read as parts 1/2 and 2/2);
     /// - Kubernetes Indexed Jobs: `JOB_COMPLETION_INDEX` (0-based) with `JOB_COMPLETIONS`, the Job's
     ///   `completions`, which the manifest sets (Kubernetes does not).
     public static func fromEnvironment(_ environment: [String: String]) throws(PipelineError) -> Partition? {
@@ -61,6 +62,14 @@ public struct Partition: Sendable, Codable, Equatable, Hashable, CustomStringCon
                     path: nil, reason: "Slurm array step \(step): submit the array as --array=1-N (step 1), or pass --part K/N")
             }
             let first = try number("SLURM_ARRAY_TASK_MIN") ?? 0
+            // An array of some parts only (`--array=3-4`, a rerun) would silently be parts 1/2 and 2/2 of
+            // another split: only whole arrays name their parts.
+            guard first == 0 || first == 1 else {
+                throw PipelineError(
+                    path: nil,
+                    reason: "Slurm array starts at task \(first): only a whole array (--array=1-N or 0-(N-1)) names "
+                        + "its parts; to run part K of N again, pass --part K/N")
+            }
             do {
                 return try Partition(index: id - first + 1, count: count)
             } catch {

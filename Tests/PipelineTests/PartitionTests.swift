@@ -42,6 +42,9 @@ import Testing
             ["SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "4"],
             ["SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_STEP": "2"],
             ["SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "1"],
+            // A rerun of some tasks of the array (--array=3-4 or --array=17) must not become parts 1/2, 2/2 or 1/1.
+            ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "3"],
+            ["SLURM_ARRAY_TASK_ID": "17", "SLURM_ARRAY_TASK_COUNT": "1", "SLURM_ARRAY_TASK_MIN": "17"],
             ["JOB_COMPLETION_INDEX": "0"],
             ["JOB_COMPLETION_INDEX": "3", "JOB_COMPLETIONS": "3"],
         ]
