@@ -61,11 +61,7 @@ extension Genre {
             }
             let partition: Partition?
             do {
-                switch part {
-                case "none": partition = nil
-                case let text?: partition = try Partition(parsing: text)
-                case nil: partition = try Partition.fromEnvironment(ProcessInfo.processInfo.environment)
-                }
+                partition = try Partition.resolve(option: part, environment: ProcessInfo.processInfo.environment)
             } catch {
                 fail("\(error)")
             }
@@ -82,9 +78,8 @@ extension Genre {
                 if let partition {
                     let record = try preprocessor.runPart(partition)
                     print(record.summary(output: out))
-                    let skipped = record.skipped.count + record.scan.skipped.count
-                    if strict && skipped > 0 {
-                        fail("--strict: \(skipped) files were skipped in part \(partition)", code: 3)
+                    if strict && record.skippedCount > 0 {
+                        fail("--strict: \(record.skippedCount) files were skipped in part \(partition)", code: 3)
                     }
                 } else {
                     let report = try preprocessor.run()

@@ -39,6 +39,16 @@ public struct Partition: Sendable, Codable, Equatable, Hashable, CustomStringCon
     /// Whether the file (or folder) at `relativePath` belongs to this part.
     public func contains(_ relativePath: String) -> Bool { Self.part(of: relativePath, count: count) == index }
 
+    /// The part a run is for, from `--part`: `K/N`; `none` (a whole run, whatever the environment says); or, when
+    /// not given, what the scheduler's environment says (``fromEnvironment(_:)``), nil for a whole run.
+    public static func resolve(option: String?, environment: [String: String]) throws(PipelineError) -> Partition? {
+        switch option {
+        case "none": return nil
+        case let text?: return try Partition(parsing: text)
+        case nil: return try fromEnvironment(environment)
+        }
+    }
+
     /// The part a scheduler assigned to this process, from its environment, or nil when none did:
     /// - Slurm array jobs: `SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT` and `SLURM_ARRAY_TASK_MIN`
     ///   (`--array=0-3` and `--array=1-4` both give parts 1/4…4/4; the array must be whole, with step 1: an array

@@ -262,13 +262,14 @@ func writeJSON(_ value: some Encodable, to path: String) throws(PipelineError) {
 }
 
 extension PartRecord {
+    /// Files of this part not used: unusable at the scan, or failing to decode or read.
+    public var skippedCount: Int { scan.skipped.count + skipped.count }
+
     /// The closing lines of a part's run.
     public func summary(output: String) -> String {
         var lines = ["part \(part): \(clips.count) clips of \(scan.files.count) files (\(scan.listedFiles) in the corpus), "
             + String(format: "%.2f s", seconds) + (cached > 0 ? "; \(cached) from the part's cache" : "")]
-        if !skipped.isEmpty || !scan.skipped.isEmpty {
-            lines.append("\(skipped.count + scan.skipped.count) files skipped (listed in part.json)")
-        }
+        if skippedCount > 0 { lines.append("\(skippedCount) files skipped (listed in part.json)") }
         lines.append("record: \(PartRecord.folder(of: part, in: output))/\(PartRecord.fileName); "
             + "when every part is done: genre merge \(output)")
         return lines.joined(separator: "\n")
