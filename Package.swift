@@ -8,6 +8,7 @@
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
 //   2  AudioIO  Spectral  HDF5Store  Net      typed Swift owners of the C libraries' handles; the CNN library
 //   1  CSndFile CSampleRate CSoxr CFFTW CHDF5 CBLAS   module maps and prefixed static-inline shims only
+//   0  GenreCore                              pure Swift used by every floor: the seeded generator, the lock box
 import PackageDescription
 
 /// Numeric loops are the product: keep them optimised and free of exclusivity checks in release builds.
@@ -17,7 +18,7 @@ let numeric: [SwiftSetting] = [
 
 let package = Package(
     name: "GenreKit",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "genre", targets: ["GenreCLI"]),
         .library(name: "GenreKit", targets: ["Pipeline", "Training"]),
@@ -27,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
+        // Floor 0: pure Swift shared by every floor.
+        .target(name: "GenreCore", swiftSettings: numeric),
+
         // Floor 1: C libraries from Debian.
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
@@ -67,6 +71,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .testTarget(name: "GenreCoreTests", dependencies: ["GenreCore"]),
         .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
         .testTarget(name: "SpectralTests", dependencies: ["Spectral"], exclude: ["Golden"]),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
