@@ -71,14 +71,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "GenreCoreTests", dependencies: ["GenreCore"]),
-        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
-        .testTarget(name: "SpectralTests", dependencies: ["Spectral"], exclude: ["Golden"]),
-        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
-        .testTarget(name: "ShardsTests", dependencies: ["Shards", "HDF5Store"]),
-        .testTarget(name: "SyntheticCorpusTests", dependencies: ["SyntheticCorpus", "AudioIO", "Spectral"]),
-        .testTarget(name: "NetTests", dependencies: ["Net"], exclude: ["Golden"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Pipeline", "Shards", "SyntheticCorpus", "HDF5Store", "Net"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SyntheticCorpus", "AudioIO", "Shards"]),
+        // Tests: one support target (temporary directories, float32 error bounds) that every test target uses.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GenreCoreTests", dependencies: ["GenreCore", "TestSupport"]),
+        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
+        .testTarget(name: "SpectralTests", dependencies: ["Spectral", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "TestSupport"]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "HDF5Store", "TestSupport"]),
+        .testTarget(name: "SyntheticCorpusTests", dependencies: ["SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "Pipeline", "Shards", "SyntheticCorpus", "HDF5Store", "Net", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SyntheticCorpus", "AudioIO", "Shards", "TestSupport"]),
     ]
 )

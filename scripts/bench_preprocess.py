@@ -2,19 +2,22 @@
 """`make bench`: GenreKit's preprocessing throughput, side by side with the librosa reference and the FFTW floor.
 
     python3 scripts/bench_preprocess.py --genre .build/release/genre [--clips 1000] [--stereo-clips 300]
-        [--jobs 2] [--reference ../shared/reference] [--work out/bench] [--skip-librosa]
+        [--jobs 2] [--reference bench] [--work out/bench] [--skip-librosa] [--skip-long-file]
 
 For each corpus (30 s clips written by `genre synth`: .au at 22050 Hz mono, and .wav at 44.1 kHz stereo):
   1. `genre preprocess` (pipelines/gtzan.toml, --jobs N): wall time, clips/s, audio-s/s, time by stage, peak RSS;
   2. the librosa reference (librosa.load + feature.melspectrogram + power_to_db + h5py, one process per core) on
      the same clips and the same split (it reads GenreKit's split.tsv): wall time, peak RSS of its main process;
   3. the features compared clip by clip in dB (the reference's compare_mel.py);
-and once: the same frames through FFTW alone (the reference's fft_floor.c: batched r2c, STFT, STFT+mel+dB); and
+and once: the same frames through FFTW alone (the reference's fft_floor.c: batched r2c, STFT, STFT+mel+dB); the
+peak memory of a run whose corpus holds a one-hour file (it must read only the part it keeps); and
 the 22050 Hz corpus as a partitioned run with 1, 2 and 4 parts as local processes (`--part K/N`, all at once,
 each with cores/N workers) followed by `genre merge`: wall time of the parts and of the merge, the speed-up over
 the single run, the merged shards checked equal to the single run's, and a projection to larger corpora.
 Ratios are computed from runs in this process, one after the other, on the same machine. GenreKit runs twice and
 its better run counts (the first warms the page cache for both tools).
+The references are the project's own, in bench/ (librosa_preprocess.py, compare_mel.py, fft_floor.c; see
+bench/README.md); `--reference DIR` points at another folder with the same interfaces.
 """
 import argparse
 import json
@@ -150,15 +153,56 @@ def fft_floor(args, clips):
     if not os.path.exists(src):
         return None
     exe = os.path.join(args.work, "fft_floor")
-    subprocess.run(["cc", "-O2", "-march=native", "-o", exe, src, "-lfftw3f", "-lsndfile", "-lsamplerate", "-lpthread",
-                    "-lm"], check=True)
+    subprocess.run(["cc", "-O2", "-march=native", "-o", exe, src, "-lfftw3f", "-lpthread", "-lm"], check=True)
     _, text = run([exe, "--clips", str(clips), "--threads", str(args.jobs), "--seconds", "30", "--reps", "3"])
     rows = {}
     for line in text.splitlines():
-        m = re.match(r"^([ABC]) .*?\s+(\d+)\s+([0-9.]+)\s+(\d+)\s+(\d+)\s+([0-9.]+)$", line.strip())
+        # floor A threads 2 wall 1.234 s clips/s 810.4  (FFT only, batched r2c)
+        m = re.match(r"^floor ([ABC]) threads (\d+) wall ([0-9.]+) s", line.strip())
         if m and int(m.group(2)) == args.jobs:
             rows[m.group(1)] = {"wall": float(m.group(3)), "clips_per_s": clips / float(m.group(3))}
     return rows
+
+
+def long_file_memory(args):
+    """Peak RSS of `genre preprocess` over a corpus holding a one-hour 8 kHz mono file (57.6 MB; 115 MB decoded
+    whole, 318 MB once resampled) and a few 2 s clips, against the same corpus without the long file: GenreKit
+    reads only the part of a long file it keeps, so the two peaks should be close."""
+    import math
+    import struct
+    import wave
+
+    def write_wav(path, seconds, rate, frequency):
+        with wave.open(path, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            second = struct.pack(f"<{rate}h", *(int(9000 * math.sin(2 * math.pi * frequency * i / rate))
+                                                for i in range(rate)))
+            for _ in range(int(seconds)):
+                w.writeframes(second)
+
+    peaks = {}
+    for name, long in (("without", False), ("with", True)):
+        corpus = os.path.join(args.work, f"long-{name}")
+        shutil.rmtree(corpus, ignore_errors=True)
+        for genre in ("long", "short"):
+            os.makedirs(os.path.join(corpus, genre))
+            for k in range(3):
+                write_wav(os.path.join(corpus, genre, f"tone {k}.wav"), 2, 22050, 300 + 40 * k + (200 if genre == "short" else 0))
+        if long:
+            write_wav(os.path.join(corpus, "long", "hour.wav"), 3600, 8000, 150)
+        toml = os.path.join(args.work, "long.toml")
+        with open(toml, "w") as fh:
+            fh.write('name = "long"\n[audio]\nclip_seconds = 2.0\n[shards]\nclips_per_shard = 4\n')
+        out = os.path.join(args.work, f"long-{name}-out")
+        shutil.rmtree(out, ignore_errors=True)
+        _, rss, _ = run_measured([args.genre, "preprocess", "--corpus", corpus, "--pipeline", toml, "--out", out,
+                                  "--jobs", str(args.jobs), "--no-cache"])
+        peaks[name] = rss
+        shutil.rmtree(corpus, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+    return peaks
 
 
 def main():
@@ -168,10 +212,12 @@ def main():
     ap.add_argument("--clips", type=int, default=1000, help="22050 Hz mono clips (multiple of 10)")
     ap.add_argument("--stereo-clips", type=int, default=300, help="44.1 kHz stereo clips (multiple of 10)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--reference", default=os.path.join("..", "shared", "reference"))
+    ap.add_argument("--reference", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"),
+                    help="folder of the reference scripts (default: the project's bench/)")
     ap.add_argument("--work", default=os.path.join("out", "bench"))
     ap.add_argument("--skip-librosa", action="store_true")
     ap.add_argument("--skip-parts", action="store_true", help="no partitioned runs")
+    ap.add_argument("--skip-long-file", action="store_true", help="no one-hour-file memory figure")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -187,6 +233,7 @@ def main():
         bench_corpus(args, "stereo44k", os.path.join(args.work, "corpus-stereo44k"), args.stereo_clips // 10, "wav44100"),
     ]
     floor = fft_floor(args, args.clips)
+    long_peaks = None if args.skip_long_file else long_file_memory(args)
     parts = None
     if not args.skip_parts:
         single = os.path.join(args.work, "mono22k-genrekit")
@@ -230,6 +277,9 @@ def main():
         for k, label in (("A", "FFT only, batched r2c"), ("B", "window, r2c, |X|^2"), ("C", "B + mel + dB")):
             if k in floor:
                 print(f"  GenreKit end to end / floor {k} ({label}): {g / floor[k]['wall']:.2f}x")
+    if long_peaks:
+        print(f"one-hour 8 kHz file among six 2 s clips: peak RSS {long_peaks['with']:.0f} MiB, without it "
+              f"{long_peaks['without']:.0f} MiB (decoding it whole would take 115 MB, 318 MB once resampled)")
     if parts:
         g = results[0]["genrekit"]["wall"]
         print()
@@ -257,7 +307,8 @@ def main():
               f"{(part_per_clip_core * clips / cores + merge_s) / 60:.1f} min on one node")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"results": results, "floor": floor, "parts": parts}, fh, indent=2, default=str)
+            json.dump({"results": results, "floor": floor, "parts": parts, "long_file_peak_rss_mib": long_peaks}, fh,
+                      indent=2, default=str)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,15 @@
 """`make bench-train`: GenreKit's CNN training throughput, side by side with PyTorch on the CPU.
 
     python3 scripts/bench_train.py --genre .build/release/genre [--threads 2] [--steps 20] [--epochs 3]
-        [--shards out/demo/shards] [--reference ../shared/reference]
+        [--shards out/demo/shards] [--reference bench]
 
 1. Random input: forward + backward + Adam update of the default model (4 x conv3x3-BN-ReLU-maxpool 16/32/64/128,
    GAP, dropout 0.3, linear) at batch 32 on 1x128x128 input, and evaluation forwards: `genre bench-train` and the same
    model in PyTorch (scripts/bench_net_torch.py, torch.set_num_threads(threads)), samples/s each, after 3 warm-up
    steps; two interleaved rounds, the better of each.
 2. The demo shards (`make demo` writes them): seconds per epoch and peak memory of `genre train` (pipelines/train.toml,
-   `--epochs N`) and of the reference PyTorch script on the same clips (the shards are concatenated into the
-   reference's train.h5/valid.h5/test.h5 layout first).
+   `--epochs N`) and of the reference PyTorch script (the project's bench/torch_train.py) on the same clips (the
+   shards are concatenated into the reference's train.h5/valid.h5/test.h5 layout first).
 PyTorch comes from the CPU wheel on this machine (installed with pip when missing); `make test` never needs it.
 """
 import argparse
@@ -74,7 +74,8 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--shards", default="out/demo/shards")
-    ap.add_argument("--reference", default=os.path.join("..", "shared", "reference"))
+    ap.add_argument("--reference", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"),
+                    help="folder of the reference scripts (default: the project's bench/)")
     ap.add_argument("--work", default=os.path.join("out", "bench-train"))
     args = ap.parse_args()
     have_torch = ensure_torch()

@@ -33,22 +33,33 @@ same_shards() {  # same_shards DIR: every shard equals the reference's, tensor f
 nothing_partial() {  # no temporary or partial file left under the output folder
   [ -z "$(find "$1" -name '*.partial*' -o -name '.scratch-*' | head -1)" ]
 }
-wait_for_cache() {  # wait_for_cache DIR N PID: until N cache entries exist (or the process ends)
-  local i
-  for i in $(seq 1 400); do
-    [ "$(ls "$1/.cache" 2>/dev/null | grep -c '\.clip$')" -ge "$2" ] && return 0
-    kill -0 "$3" 2>/dev/null || return 1
+# Waiting is on observable events (cache entries, log lines), polled; the bound on the polls only turns a hang
+# into a failure (10 minutes), it never decides a result.
+wait_for() {  # wait_for PID COMMAND...: until COMMAND succeeds (0), PID ends first (1), or 30000 polls pass (2)
+  local pid=$1 i; shift
+  for i in $(seq 1 30000); do
+    "$@" && return 0
+    kill -0 "$pid" 2>/dev/null || { "$@" && return 0; return 1; }
     sleep 0.02
   done
-  return 1
+  return 2
 }
+cache_entries_at_least() { [ "$(ls "$1/.cache" 2>/dev/null | grep -c '\.clip$')" -ge "$2" ]; }
+log_lines_at_least() { [ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ]; }
 
 for sig in INT TERM KILL; do
   out="$work/out-$sig"
   # The tool itself in the background (not a shell function: the signal must reach genre, not a subshell).
   "$GENRE" preprocess --corpus "$work/corpus" --pipeline "$work/pipeline.toml" --jobs 2 --out "$out" >"$work/log" 2>&1 &
   pid=$!
-  if ! wait_for_cache "$out" 8 "$pid"; then wait "$pid"; bad "SIG$sig: the run ended before it could be interrupted"; continue; fi
+  # 3 finished clips of 80: the run is well under way and far from done (each clip takes a resampling of 5 s of
+  # 44.1 kHz stereo; the rest takes many times longer than the polling interval).
+  wait_for "$pid" cache_entries_at_least "$out" 3; waited=$?
+  if [ "$waited" -ne 0 ]; then
+    kill -KILL "$pid" 2>/dev/null; wait "$pid"
+    [ "$waited" -eq 1 ] && bad "SIG$sig: the run ended before 3 clips were cached" || bad "SIG$sig: no clip cached after 10 minutes"
+    continue
+  fi
   kill -s "$sig" "$pid"
   wait "$pid"; status=$?
   case $sig in
@@ -57,6 +68,7 @@ for sig in INT TERM KILL; do
     KILL) want=137 ;;
   esac
   [ "$status" -eq "$want" ] && ok "SIG$sig stops the run (exit $status)" || bad "SIG$sig: exit status $status, expected $want"
+  [ ! -f "$out/report.json" ] && ok "SIG$sig landed mid-run (no report)" || bad "SIG$sig: the run had finished before the signal"
   if [ "$sig" != KILL ]; then
     grep -q "run the same command again" "$work/log" && ok "SIG$sig says how to continue" || bad "SIG$sig: no line saying how to continue"
   fi
@@ -92,11 +104,9 @@ train() { "$GENRE" train --shards "$work/reference" --config "$work/train.toml" 
 train "$work/run-reference" >"$work/log" 2>&1 || bad "undisturbed training"
 "$GENRE" train --shards "$work/reference" --config "$work/train.toml" --out "$work/run" >"$work/log" 2>&1 &
 pid=$!
-for i in $(seq 1 500); do
-  [ "$(cat "$work/run/log.jsonl" 2>/dev/null | wc -l)" -ge 2 ] && break
-  sleep 0.01
-done
-sleep 0.05
+# Killed as soon as 2 of the 6 epochs are logged: wherever it lands (mid-epoch or while a checkpoint is written),
+# last.h5 must be whole and the resumed run must equal the undisturbed one.
+wait_for "$pid" log_lines_at_least "$work/run/log.jsonl" 2 || bad "training: 2 epochs were not logged while it ran"
 kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 lines=$(cat "$work/run/log.jsonl" 2>/dev/null | wc -l)
 [ "$lines" -ge 1 ] && [ "$lines" -lt 6 ] && ok "training killed in epoch $((lines + 1))" || bad "training was not killed mid-run ($lines epochs logged)"

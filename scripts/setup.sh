@@ -13,6 +13,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# PyYAML, for scripts/partitioned.sh's check of the Kubernetes manifests (with the python3 on PATH).
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  echo "setup: installing PyYAML"
+  python3 -m pip install -q pyyaml 2>/dev/null || {
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-yaml
+  }
+  python3 -c 'import yaml' || { echo "setup: PyYAML could not be installed for $(command -v python3)" >&2; exit 1; }
+fi
 if ! command -v swift >/dev/null 2>&1; then
   echo "setup: swift is not on PATH (GenreKit needs Swift 6; on this machine it lives in /opt/swift/usr/bin)" >&2
   exit 1

@@ -2,9 +2,9 @@ import Foundation
 import Testing
 @testable import AudioIO
 
-/// Speed figures, printed; run with `AUDIOIO_BENCHMARK=1 swift test -c release -Xswiftc -enable-testing
-/// --filter BenchmarkTests`. Skipped otherwise so the normal test run stays fast.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["AUDIOIO_BENCHMARK"] != nil))
+/// Speed figures, printed, never asserted; run with `GENREKIT_BENCH=1 swift test -c release -Xswiftc
+/// -enable-testing --filter AudioIOTests.BenchmarkTests`. Skipped otherwise so the normal test run stays fast.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["GENREKIT_BENCH"] != nil))
 struct BenchmarkTests {
     static func milliseconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
         try body()  // warm up

@@ -1,21 +1,7 @@
 import Foundation
+/// The shared test support (TemporaryDirectory, ErrorBound, expectClose) for every file of this target.
+@_exported import TestSupport
 @testable import AudioIO
-
-/// A fresh directory under the system temp dir, removed when the value is released.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init() throws {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("AudioIOTests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        path = url.path
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// Deterministic test signals.
 enum Signal {
@@ -42,12 +28,4 @@ enum Signal {
             return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * amplitude
         }
     }
-}
-
-/// The largest absolute elementwise difference (arrays of equal length).
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count)
-    var worst: Float = 0
-    for i in a.indices { worst = max(worst, abs(a[i] - b[i])) }
-    return worst
 }

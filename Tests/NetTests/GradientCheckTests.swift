@@ -2,10 +2,13 @@ import Testing
 @testable import Net
 
 /// Every layer's backward pass against central finite differences of `L = Σ r ⊙ layer(x)` (Float forward passes,
-/// Double accumulation of L). A wrong backward (a transposed weight, a dropped term, a missing batch-norm
-/// correction) gives relative errors of order 0.1–1; correct ones stay below 1e-3 with these inputs.
+/// Double accumulation of L). Each element is compared within its own bound (see ``Harness/gradientErrors``:
+/// float32 rounding of the analytic gradient and of the loss, the step, truncation), so the checker reports the
+/// worst ratio of difference to bound: at most 1 for a correct backward on every CPU. A wrong backward (a
+/// transposed weight, a dropped term, a missing batch-norm correction) is off by the size of the gradient itself.
 @Suite struct GradientCheckTests {
-    static let tolerance = 5e-3
+    /// The largest allowed ratio of |analytic - numeric| to the element's derived bound.
+    static let tolerance = 1.0
 
     struct ConvCase: CustomTestStringConvertible, Sendable {
         let inChannels: Int, outChannels: Int, size: Int, kernel: Int, padding: Int, stride: Int, workers: Int
@@ -30,8 +33,8 @@ import Testing
         let batch = 3  // with 2 workers, one of them accumulates over 2 samples
         let x = Harness.normals(batch * c.inChannels * c.size * c.size, seed: 3)
         let errors = Harness.gradientErrors(conv, parameters: conv.parameters, input: x, batch: batch, workers: c.workers)
-        #expect(errors.input < Self.tolerance, "dX relative error \(errors.input)")
-        for (name, error) in errors.parameters { #expect(error < Self.tolerance, "\(name) relative error \(error)") }
+        #expect(errors.input <= Self.tolerance, "dX error / bound \(errors.input)")
+        for (name, error) in errors.parameters { #expect(error <= Self.tolerance, "\(name) error / bound \(error)") }
     }
 
     @Test func convForwardMatchesDirectSum() {
@@ -44,27 +47,32 @@ import Testing
         let y = Harness.forward(conv, x, batch: 2)
         let (oh, ow) = (conv.outHeight, conv.outWidth)
         #expect(oh == 4 && ow == 3)
-        var worst: Float = 0
+        var worst = 0.0  // the largest ratio of |difference| to the element's bound
         for n in 0..<2 {
             for o in 0..<cout {
                 for i in 0..<oh {
                     for j in 0..<ow {
-                        var sum = Double(conv.bias.values[o])
+                        var sum = Double(conv.bias.values[o]), magnitude = abs(sum)
                         for c in 0..<cin {
                             for ky in 0..<k {
                                 for kx in 0..<k {
                                     let iy = i * s - p + ky, ix = j * s - p + kx
                                     guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                                    sum += Double(conv.weight.values[((o * cin + c) * k + ky) * k + kx]) * Double(x[((n * cin + c) * h + iy) * w + ix])
+                                    let term = Double(conv.weight.values[((o * cin + c) * k + ky) * k + kx]) * Double(x[((n * cin + c) * h + iy) * w + ix])
+                                    sum += term
+                                    magnitude += abs(term)
                                 }
                             }
                         }
-                        worst = max(worst, abs(Float(sum) - y[((n * cout + o) * oh + i) * ow + j]))
+                        // The Double sum is exact to ~1e-16; the layer's float32 sum of cin·k² + 1 terms is off by
+                        // at most γ(cin·k² + 1)·Σ|terms|.
+                        let bound = ErrorBound.sum(count: cin * k * k + 1, absoluteSum: magnitude)
+                        worst = max(worst, abs(sum - Double(y[((n * cout + o) * oh + i) * ow + j])) / bound)
                     }
                 }
             }
         }
-        #expect(worst < 1e-5)
+        #expect(worst <= 1, "worst |difference| / bound \(worst)")
     }
 
     @Test func batchNormTraining() {
@@ -78,8 +86,8 @@ import Testing
         var x = Harness.normals(batch * 3 * 36, seed: 4)
         for n in 0..<batch { for c in 0..<3 { for i in 0..<36 { x[(n * 3 + c) * 36 + i] = x[(n * 3 + c) * 36 + i] * Float(c + 1) + Float(c) - 1 } } }
         let errors = Harness.gradientErrors(bn, parameters: bn.parameters, input: x, batch: batch)
-        #expect(errors.input < Self.tolerance, "dX relative error \(errors.input)")
-        for (name, error) in errors.parameters { #expect(error < Self.tolerance, "\(name) relative error \(error)") }
+        #expect(errors.input <= Self.tolerance, "dX error / bound \(errors.input)")
+        for (name, error) in errors.parameters { #expect(error <= Self.tolerance, "\(name) error / bound \(error)") }
     }
 
     @Test func relu() {
@@ -87,7 +95,7 @@ import Testing
         var x = Harness.normals(2 * 3 * 36, seed: 8)
         x = x.map { $0 >= 0 ? $0 + 0.05 : $0 - 0.05 }
         let errors = Harness.gradientErrors(ReLU(inputShape: [3, 6, 6]), parameters: [], input: x, batch: 2, epsilon: 1e-3)
-        #expect(errors.input < Self.tolerance)
+        #expect(errors.input <= Self.tolerance)
     }
 
     @Test(arguments: [(2, 2), (3, 2), (2, 1), (3, 3)])
@@ -95,7 +103,7 @@ import Testing
         let pool = MaxPool2D(inputShape: [3, 7, 6], kernel: kernel, stride: stride)
         let x = Harness.distinct(2 * 3 * 42, seed: 12)
         let errors = Harness.gradientErrors(pool, parameters: [], input: x, batch: 2, epsilon: 1e-3)
-        #expect(errors.input < Self.tolerance, "k\(kernel) s\(stride): \(errors.input)")
+        #expect(errors.input <= Self.tolerance, "k\(kernel) s\(stride): \(errors.input)")
     }
 
     @Test func maxPoolTiesGoToTheFirstMaximumInRowMajorOrder() {
@@ -110,10 +118,11 @@ import Testing
     @Test func globalAveragePool() {
         let x = Harness.normals(2 * 3 * 30, seed: 13)
         let errors = Harness.gradientErrors(GlobalAveragePool(inputShape: [3, 5, 6]), parameters: [], input: x, batch: 2)
-        #expect(errors.input < Self.tolerance)
+        #expect(errors.input <= Self.tolerance)
         let y = Harness.forward(GlobalAveragePool(inputShape: [3, 5, 6]), x, batch: 2)
         let expected = Float(x[30..<60].reduce(0.0) { $0 + Double($1) } / 30)
-        #expect(abs(y[1] - expected) < 1e-6)
+        // A float32 mean of 30 terms against a Double one: γ(31)·Σ|x|/30.
+        #expect(abs(Double(y[1]) - Double(expected)) <= ErrorBound.sum(count: 31, absoluteSum: x[30..<60].reduce(0.0) { $0 + abs(Double($1)) } / 30) + ErrorBound.unitRoundoff * abs(Double(expected)))
     }
 
     @Test func linear() {
@@ -122,19 +131,23 @@ import Testing
         for i in 0..<4 { layer.bias.values[i] = Float(i) * 0.3 }
         let x = Harness.normals(3 * 7, seed: 15)
         let errors = Harness.gradientErrors(layer, parameters: layer.parameters, input: x, batch: 3)
-        #expect(errors.input < Self.tolerance, "dX \(errors.input)")
-        for (name, error) in errors.parameters { #expect(error < Self.tolerance, "\(name) relative error \(error)") }
+        #expect(errors.input <= Self.tolerance, "dX \(errors.input)")
+        for (name, error) in errors.parameters { #expect(error <= Self.tolerance, "\(name) error / bound \(error)") }
         // y = W x + b, W stored [out, in].
         let y = Harness.forward(layer, x, batch: 3)
-        var expected: Float = layer.bias.values[2]
-        for f in 0..<7 { expected += layer.weight.values[2 * 7 + f] * x[7 + f] }
-        #expect(abs(y[4 + 2] - expected) < 1e-5)
+        var expected: Float = layer.bias.values[2], magnitude = abs(Double(expected))
+        for f in 0..<7 {
+            expected += layer.weight.values[2 * 7 + f] * x[7 + f]
+            magnitude += abs(Double(layer.weight.values[2 * 7 + f]) * Double(x[7 + f]))
+        }
+        // Both sides: float32 sums of 8 terms in their own order.
+        #expect(abs(Double(y[4 + 2]) - Double(expected)) <= 2 * ErrorBound.sum(count: 8, absoluteSum: magnitude))
     }
 
     @Test func flatten() {
         let x = Harness.normals(2 * 24, seed: 16)
         let errors = Harness.gradientErrors(Flatten(inputShape: [2, 3, 4]), parameters: [], input: x, batch: 2)
-        #expect(errors.input < Self.tolerance)
+        #expect(errors.input <= Self.tolerance)
     }
 
     @Test func dropoutScalesKeptElementsAndPassesGradientThroughTheMask() {
@@ -151,8 +164,9 @@ import Testing
                 dropped += 1
                 #expect(dx[i] == 0)
             } else {
-                #expect(abs(y[i] - x[i] / 0.7) < 1e-5)
-                #expect(abs(dx[i] - dy[i] / 0.7) < 1e-5)
+                // Scaling by 1/(1 - p): the scale's rounding and the product's, against one division (3 roundings).
+                #expect(abs(Double(y[i]) - Double(x[i] / 0.7)) <= ErrorBound.gamma(3) * abs(Double(x[i])) / 0.7)
+                #expect(abs(Double(dx[i]) - Double(dy[i] / 0.7)) <= ErrorBound.gamma(3) * abs(Double(dy[i])) / 0.7)
             }
         }
         #expect(dropped > 520 && dropped < 680, "dropped \(dropped) of 2000 at p = 0.3")
@@ -174,15 +188,16 @@ import Testing
         let block = ConvBatchNormReLUPool(conv: conv, norm: bn)
         let x = Harness.normals(2 * 3 * 36, seed: 22)
         let errors = Harness.gradientErrors(block, parameters: conv.parameters + bn.parameters, input: x, batch: 2, epsilon: 1e-3)
-        #expect(errors.input < 1e-2, "dX \(errors.input)")
-        for (name, error) in errors.parameters where !name.hasSuffix("conv.bias") {
-            #expect(error < 1e-2, "\(name) relative error \(error)")
-        }
+        #expect(errors.input <= Self.tolerance, "dX \(errors.input)")
+        // The conv bias gradient is 0 in exact arithmetic (batch norm removes the mean): both sides are rounding
+        // noise, which the bounds cover.
+        for (name, error) in errors.parameters { #expect(error <= Self.tolerance, "\(name) error / bound \(error)") }
     }
 
     @Test func theCheckerCatchesAWrongBackward() {
         // A ReLU whose backward drops the mask: the checker must report a large error.
-        final class LeakyBackwardReLU: Stage {
+        final class LeakyBackwardReLU: Stage, ModelledByPlainLayers {
+            var plainLayers: [any Stage] { [inner] }
             let inner = ReLU(inputShape: [3, 6, 6])
             var inputShape: [Int] { inner.inputShape }
             var outputShape: [Int] { inner.outputShape }
@@ -198,6 +213,6 @@ import Testing
         }
         let x = Harness.normals(2 * 108, seed: 23).map { $0 >= 0 ? $0 + 0.05 : $0 - 0.05 }
         let errors = Harness.gradientErrors(LeakyBackwardReLU(), parameters: [], input: x, batch: 2, epsilon: 1e-3)
-        #expect(errors.input > 0.3)
+        #expect(errors.input > 100, "a wrong backward must exceed its bound by far: \(errors.input)")
     }
 }

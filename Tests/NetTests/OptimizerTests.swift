@@ -17,8 +17,15 @@ import Testing
         }
     }
 
-    static func expectClose(_ actual: [Float], _ expected: [Double], _ what: String) {
-        for (a, e) in zip(actual, expected) { #expect(abs(Double(a) - e) < 2e-6, "\(what): \(a) vs \(e)") }
+    /// Float32 steps against the Double values. Step t (from 1) has gone through at most 12·t float32 roundings
+    /// (moments, bias corrections, square root, division, update, decay), each relative to at most the magnitudes
+    /// |p| <= 1 and t·lr·2 (every update here is below 2·lr): |error| <= γ(12·t)·(1 + 2·t·lr).
+    static func expectClose(_ actual: [Float], _ expected: [Double], _ what: String, learningRate: Double = 0.1) {
+        for (t, (a, e)) in zip(actual, expected).enumerated() {
+            let steps = t + 1
+            let bound = ErrorBound.gamma(12 * steps) * (1 + 2 * Double(steps) * learningRate)
+            #expect(abs(Double(a) - e) <= bound, "\(what) step \(steps): \(a) vs \(e), bound \(bound)")
+        }
     }
 
     @Test func adam() {

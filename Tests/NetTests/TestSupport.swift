@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+/// The shared test support (TemporaryDirectory, ErrorBound, expectClose) for every file of this target.
+@_exported import TestSupport
 @testable import Net
 
 /// Runs single stages (layers or fused blocks) on plain arrays, and checks backward passes against central
@@ -63,8 +65,20 @@ enum Harness {
         zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
 
-    /// Analytic input and parameter gradients of `L = Σ r ⊙ stage(x)` against central differences.
-    /// Returns the relative errors (input first, then each parameter).
+    /// Analytic input and parameter gradients of `L = Σ r ⊙ stage(x)` against central differences with step
+    /// `epsilon` (h). Returns, for the input and for each parameter, the worst ratio `|analytic - numeric| / bound`
+    /// over the elements: at most 1 when the backward pass is right.
+    ///
+    /// Each element's bound adds up what separates a correct analytic gradient from the numeric one:
+    /// - the analytic gradient's own float32 rounding (``RoundingBounds``, one path);
+    /// - the rounding of the loss: `L(x ± h)` sums the float32 outputs in Double, and only the outputs that depend
+    ///   on the perturbed element (those whose Double-evaluated value moves) differ between the two evaluations;
+    ///   each carries at most its forward bound `b_j`, so the quotient is off by at most `Σ_moved |r_j|·b_j / h`;
+    /// - the step: `fl(x + h) - fl(x - h)` differs from `2h` by at most `2u·(|x| + h)`, a relative error of
+    ///   `u·(|x| + h)/h` of the derivative, plus the final rounding of the quotient to Float (`u·|numeric|`);
+    /// - truncation: `h²/6 · |f‴|`, with `f‴` from the five-point stencil on the Double evaluation of the layer
+    ///   (exact to ~1e-16) at step h, doubled for the variation of `f‴` within `[x - 2h, x + 2h]`; it vanishes for
+    ///   layers linear in the perturbed value (conv, linear, pooling and ReLU away from their kinks).
     static func gradientErrors(
         _ stage: any Stage, parameters: [Parameter], input: [Float], batch: Int, epsilon: Float = 1e-2, seed: UInt64 = 7,
         workers: Int = 2
@@ -73,35 +87,64 @@ enum Harness {
         func loss(_ x: [Float]) -> Double {
             zip(forward(stage, x, batch: batch, workers: workers), r).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         }
+        func exact(_ x: [Float]) -> RoundingBounds {
+            RoundingBounds(stages: [stage], input: x, batch: batch, objective: .none)
+        }
+        let u = ErrorBound.unitRoundoff, h = Double(epsilon)
+        // Analytic gradients and their bounds (RoundingBounds gives two paths' worth: halved below).
         for p in parameters { p.zeroGradient() }
+        let analyticBounds = RoundingBounds(stages: [stage], input: input, batch: batch, objective: .linear(gradOutput: r))
         let analyticInput = backward(stage, input, gradOutput: r, batch: batch, workers: workers)
         let analyticParameters = parameters.map { $0.gradient.scalars }
 
-        var numericInput = [Float](repeating: 0, count: input.count)
+        /// The worst-case ratio for one element, given how to evaluate (float32 loss, Double evaluation) with that
+        /// element set to a value (restored by `evaluate` itself).
+        func check(analytic: Double, analyticBound: Double, element: Float, evaluate: (Float) -> (Double, RoundingBounds)) -> Double {
+            let (plus, plusBounds) = evaluate(element + epsilon)
+            let (minus, minusBounds) = evaluate(element - epsilon)
+            let numeric = Double(Float((plus - minus) / (2 * h)))
+            var lossRounding = 0.0
+            for j in r.indices where plusBounds.output[j] != minusBounds.output[j] {
+                lossRounding += abs(Double(r[j])) * (plusBounds.logits[j] + minusBounds.logits[j]) / 2
+            }
+            lossRounding /= 2 * h
+            let farPlus = evaluate(element + 2 * epsilon).1.output, farMinus = evaluate(element - 2 * epsilon).1.output
+            var third = 0.0
+            for j in r.indices {
+                third += Double(r[j]) * (farPlus[j] - 2 * plusBounds.output[j] + 2 * minusBounds.output[j] - farMinus[j])
+            }
+            third = abs(third) / (2 * h * h * h)
+            let derivative = max(abs(analytic), abs(numeric))
+            let bound = analyticBound / 2 + lossRounding + derivative * u * (Double(abs(element)) + h) / h
+                + u * abs(numeric) + h * h / 6 * 2 * third + ErrorBound.underflow(operations: 1000)
+            return abs(analytic - numeric) / bound
+        }
+
         var x = input
+        var inputWorst = 0.0
         for i in 0..<input.count {
-            x[i] = input[i] + epsilon
-            let plus = loss(x)
-            x[i] = input[i] - epsilon
-            let minus = loss(x)
-            x[i] = input[i]
-            numericInput[i] = Float((plus - minus) / (2 * Double(epsilon)))
+            let ratio = check(analytic: Double(analyticInput[i]), analyticBound: analyticBounds.inputGradient[i], element: input[i]) { value in
+                x[i] = value
+                defer { x[i] = input[i] }
+                return (loss(x), exact(x))
+            }
+            inputWorst = max(inputWorst, ratio)
         }
         var errors = [String: Double]()
         for (p, analytic) in zip(parameters, analyticParameters) {
-            var numeric = [Float](repeating: 0, count: p.count)
+            var worst = 0.0
             for j in 0..<p.count {
                 let saved = p.values[j]
-                p.values[j] = saved + epsilon
-                let plus = loss(input)
-                p.values[j] = saved - epsilon
-                let minus = loss(input)
-                p.values[j] = saved
-                numeric[j] = Float((plus - minus) / (2 * Double(epsilon)))
+                let ratio = check(analytic: Double(analytic[j]), analyticBound: analyticBounds.gradients[p.name]![j], element: saved) { value in
+                    p.values[j] = value
+                    defer { p.values[j] = saved }
+                    return (loss(input), exact(input))
+                }
+                worst = max(worst, ratio)
             }
-            errors[p.name] = relativeError(analytic, numeric)
+            errors[p.name] = worst
         }
-        return (relativeError(analyticInput, numericInput), errors)
+        return (inputWorst, errors)
     }
 }
 

@@ -337,31 +337,17 @@ import Testing
         try writer.close()
     }
 
-    /// Peak resident memory of this process so far (bytes).
-    static func peakResidentBytes() -> Int {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024  // kB on Linux
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        return usage.ru_maxrss  // bytes on Darwin
-        #endif
-    }
-
     /// A one-hour file, mono 16-bit (at 8 kHz: 57.6 MB, decoded whole 115 MB of Float and 318 MB once resampled
-    /// to 22050 Hz; at 22050 Hz: 159 MB, 318 MB decoded): the run reads only the kept part, its peak memory barely
-    /// moves, and the clip is the first `clip_seconds` (crop = start). With crop = centre, the clip is the middle of
-    /// the file, on the same sample grid as the whole file's resampling. About 0.2 s per rate here (tmpfs-fast
-    /// disk); set GENREKIT_SKIP_LONG_AUDIO=1 to skip.
+    /// to 22050 Hz; at 22050 Hz: 159 MB, 318 MB decoded): the run reads only the kept part and the clip is the
+    /// first `clip_seconds` (crop = start). With crop = centre, the clip is the middle of the file, on the same
+    /// sample grid as the whole file's resampling. The peak memory of such a run is measured, not asserted, by
+    /// `make bench` (`scripts/bench_preprocess.py --long-file`): a test process runs other suites in parallel, so
+    /// its peak memory says nothing about this one. Set GENREKIT_SKIP_LONG_AUDIO=1 to skip.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["GENREKIT_SKIP_LONG_AUDIO"] == nil), arguments: [8000, 22050])
-    func oneHourFileIsReadInPartWithBoundedMemory(rate: Int) throws {
+    func oneHourFileIsReadInPart(rate: Int) throws {
         let f = TemporaryFolder()
-        let clock = ContinuousClock()
-        let t0 = clock.now
         f.makeFolder("corpus/long")
         try Self.writeHourSignal(f.file("corpus/long/hour.wav"), seconds: 0..<3600, rate: rate)
-        let generation = (clock.now - t0).seconds
         for k in 1...2 { f.writeTone("corpus/long/tone \(k).wav", frequency: 300 + 40 * Double(k), seconds: 2) }
         for k in 1...3 { f.writeTone("corpus/short/tone \(k).wav", frequency: 500 + 40 * Double(k), seconds: 2) }
         let header = try AudioDecoder.info(path: f.file("corpus/long/hour.wav"))
@@ -370,13 +356,7 @@ import Testing
 
         let config = try smallConfiguration(seconds: 2)
         #expect(config.audio.crop == .start)
-        let before = Self.peakResidentBytes()
-        let t1 = clock.now
         let report = try Preprocessor(configuration: config, options: .init(corpus: f.file("corpus"), output: f.file("s"), jobs: 2)).run()
-        let runSeconds = (clock.now - t1).seconds
-        let growth = Self.peakResidentBytes() - before
-        print("one-hour file at \(rate) Hz: generated in \(generation) s, run \(runSeconds) s, peak RSS growth \(growth >> 20) MiB")
-        #expect(growth < 64 << 20, "peak RSS grew by \(growth >> 20) MiB")
         #expect(report.skipped.isEmpty && report.warnings.isEmpty)
         #expect(report.counts.written == 6)
 

@@ -1,17 +1,16 @@
 import AudioIO
 import Foundation
+/// The shared test support (TemporaryDirectory, ErrorBound, expectClose) for every file of this target.
+@_exported import TestSupport
 
-/// A fresh temporary folder per test, removed by the caller with `cleanup()`.
+/// A fresh temporary folder per test (a ``TemporaryDirectory`` of the shared support), removed when released.
 struct TemporaryFolder: ~Copyable {
-    let path: String
+    private let directory: TemporaryDirectory
+    var path: String { directory.path }
 
     init(_ tag: String = #function) {
-        let safe = tag.filter { $0.isLetter || $0.isNumber }
-        path = NSTemporaryDirectory() + "genrekit-pipeline-\(safe)-\(UUID().uuidString.prefix(8))"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        directory = try! TemporaryDirectory("pipeline-" + tag)
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     func file(_ relative: String) -> String { path + "/" + relative }
 

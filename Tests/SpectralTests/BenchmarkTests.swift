@@ -9,6 +9,5 @@ import Spectral
     func logMelAgainstFFTWFloor() {
         let result = SpectralBenchmark.run()
         print(result)
-        #expect(result.logMelMilliseconds > 0)
     }
 }

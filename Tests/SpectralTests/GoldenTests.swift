@@ -4,6 +4,15 @@ import Testing
 
 /// GenreKit's log-mel against librosa 0.11's on the golden signals: max |diff| <= 0.05 dB over the cells within
 /// 80 dB of the clip's maximum.
+///
+/// 0.05 dB is the product's specification (README: features "equal librosa's (within 0.05 dB)"), a tolerance on
+/// the result rather than a rounding bound, and float32 rounding stays far below it where it is applied: librosa
+/// also computes in float32, with its own FFT (numpy's pocketfft) and a dense mel product, so the two differ by
+/// rounding only. A mel cell's rounding error is set by its frame's energy E, not by its own power P (relative
+/// error ~γ(R)·√(E/P), see STFTTests), so a cell 80 dB (10⁸) below the clip's maximum could carry a large relative
+/// error; those cells are the ones `top_db = 80` clamps, and they are left out. For the kept cells 10·log10(1 + δ)
+/// ≈ 4.34·δ dB, so 0.05 dB allows a relative power difference of 1.2 %, orders of magnitude above γ(R) ≈ 1e-5
+/// (the test prints the measured maximum, a few 1e-3 dB).
 @Suite struct GoldenTests {
     @Test func goldenFilesArePinnedToLibrosa0110() {
         #expect(GoldenData.index.versions["librosa"] == "0.11.0")
@@ -43,14 +52,14 @@ import Testing
         var extractor = LogMelSpectrogram(parameters: LogMelParameters())
         let out = extractor.compute([Float](repeating: 0, count: 5000))
         #expect(out.count == 128 * 10)
-        #expect(out.allSatisfy { abs($0 + 100) <= 1e-4 })
+        #expect(out.allSatisfy { abs(Double($0) + 100) <= SpectralBounds.powerToDB(valueDB: -100) })
     }
 
     @Test func emptyInputGivesOneSilentFrameLikeLibrosa() {
         var extractor = LogMelSpectrogram(parameters: LogMelParameters())
         let out = extractor.compute([])
         #expect(out.count == 128)
-        #expect(out.allSatisfy { abs($0 + 100) <= 1e-4 })
+        #expect(out.allSatisfy { abs(Double($0) + 100) <= SpectralBounds.powerToDB(valueDB: -100) })
         var uncentred = LogMelSpectrogram(parameters: LogMelParameters(center: false))
         #expect(uncentred.compute([Float](repeating: 0.1, count: 1000)).isEmpty)
     }
@@ -62,9 +71,10 @@ import Testing
         var open = LogMelSpectrogram(parameters: LogMelParameters(topDB: nil))
         let a = clamped.compute(input), b = open.compute(input)
         let top = a.max()!
-        #expect(abs(top - b.max()!) <= 1e-6)
+        // The same cells through the same code: the maxima are the same float, and the clamp is max - 80 in float.
+        #expect(top == b.max()!)
         #expect(b.min()! < top - 100)  // the silent tail
-        #expect(abs(a.min()! - (top - 80)) <= 1e-4)
+        #expect(a.min()! == top - 80)
         for (x, y) in zip(a, b) { #expect(x == max(y, top - 80)) }
     }
 }

@@ -29,8 +29,11 @@ import Testing
         }
     }
 
-    /// Compares with the direct DFT, bin by bin, with a tolerance of 1e-5 of the largest bin power of the frame
-    /// and its neighbours (frames are transformed in pairs, so rounding is relative to the pair's energy).
+    /// Compares with the direct DFT, bin by bin, within the float32 error bound of the FFT: each output of an FFT
+    /// is a ±-weighted sum of the windowed inputs through `R` = ``SpectralBounds/fftRoundings(_:)`` roundings, so
+    /// its real and imaginary parts are off by at most `γ(R)·S`, `S = Σ|x·w|`. Frames are transformed in pairs (one
+    /// complex FFT of two real frames), so `S` is the sum over the frame and its partner (bounded by the larger
+    /// neighbour). The power `re² + im²` is then off by at most `2|X|·δ + δ² + γ(3)·|X|²` with `δ = √2·γ(R)·S`.
     static func check(samples: Int, parameters p: LogMelParameters, seed: UInt32, gain: (Int) -> Float = { _ in 1 }) {
         var noise = TestNoise(seed: seed)
         let x = noise.samples(samples).enumerated().map { $1 * gain($0) }
@@ -39,12 +42,25 @@ import Testing
         let power = extractor.powerSpectrogram(x)
         let reference = referencePower(x, p)
         #expect(power.count == reference.count * p.nBins)
-        let peaks = reference.map { $0.max() ?? 0 }
+        let window = (0..<p.nFFT).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(p.nFFT)) }
+        let magnitudes = (0..<reference.count).map { t -> Double in
+            let start = t * p.hopLength - (p.center ? p.nFFT / 2 : 0)
+            return (0..<p.nFFT).reduce(0.0) { sum, i in
+                let j = start + i
+                return sum + (j >= 0 && j < x.count ? abs(Double(x[j])) * window[i] : 0)
+            }
+        }
+        let gamma = ErrorBound.gamma(SpectralBounds.fftRoundings(p.nFFT))
         for (t, row) in reference.enumerated() {
-            let scale = max(peaks[max(t - 1, 0)...min(t + 1, peaks.count - 1)].max()!, 1e-30)
+            let partner = magnitudes[max(t - 1, 0)...min(t + 1, magnitudes.count - 1)].max()!
+            let delta = 2.0.squareRoot() * gamma * (magnitudes[t] + partner)
             var worst = 0.0
-            for k in 0..<p.nBins { worst = max(worst, abs(Double(power[t * p.nBins + k]) - row[k])) }
-            #expect(worst <= 1e-5 * scale, "frame \(t): max |diff| \(worst) vs frame peak \(scale)")
+            for k in 0..<p.nBins {
+                let bound = 2 * row[k].squareRoot() * delta + delta * delta + ErrorBound.gamma(3) * row[k]
+                    + ErrorBound.underflow(operations: 8)
+                worst = max(worst, abs(Double(power[t * p.nBins + k]) - row[k]) / bound)
+            }
+            #expect(worst <= 1, "frame \(t): worst |diff| / bound \(worst)")
         }
     }
 
@@ -88,9 +104,13 @@ import Testing
         let x = (0..<256).map { Float(sin(2 * Double.pi * 16 * Double($0) / 256)) }
         var extractor = LogMelSpectrogram(parameters: p, plan: FFTPlan(size: 256, effort: .estimate))
         let power = extractor.powerSpectrogram(x)
-        // amplitude at bin 16: sum x w e^{-i..} = N/4 (0.5 window mean * N/2)
-        #expect(abs(power[16] - 64 * 64) <= 1e-2)
-        #expect(abs(power[15] - 32 * 32) <= 1e-2)
-        #expect(power[20] <= 1e-6)
+        // amplitude at bin 16: sum x w e^{-i..} = N/4 (0.5 window mean * N/2); bounds as in `check`, with
+        // S = Σ|x·w| computed from the signal.
+        let magnitude = (0..<256).reduce(0.0) { $0 + abs(Double(x[$1])) * (0.5 - 0.5 * cos(2 * Double.pi * Double($1) / 256)) }
+        let delta = 2.0.squareRoot() * ErrorBound.gamma(SpectralBounds.fftRoundings(256)) * magnitude
+        func bound(_ exact: Double) -> Double { 2 * exact.squareRoot() * delta + delta * delta + ErrorBound.gamma(3) * exact }
+        #expect(abs(Double(power[16]) - 64 * 64) <= bound(64 * 64))
+        #expect(abs(Double(power[15]) - 32 * 32) <= bound(32 * 32))
+        #expect(Double(power[20]) <= bound(0))
     }
 }

@@ -1,19 +1,7 @@
 import Foundation
+/// The shared test support (TemporaryDirectory, ErrorBound, expectClose) for every file of this target.
+@_exported import TestSupport
 import SyntheticCorpus
-
-/// A fresh directory under the system temp dir, removed when the value is released.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init() throws {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("SyntheticCorpusTests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        path = url.path
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// Mean over channels of interleaved frames.
 func downmix(_ interleaved: [Float], channels: Int) -> [Float] {

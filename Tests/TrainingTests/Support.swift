@@ -1,29 +1,12 @@
 import Foundation
+/// The shared test support (TemporaryDirectory, ErrorBound, expectClose) for every file of this target.
+@_exported import TestSupport
 import HDF5Store
 import Pipeline
 import Shards
 import SyntheticCorpus
 
 @testable import Training
-
-/// A fresh directory under the system temporary directory, removed with everything in it when released.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init(_ label: String = "training") throws {
-        var base = NSTemporaryDirectory()
-        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
-        var template = Array((base + "/genrekit-\(label)-XXXXXX").utf8CString)
-        guard let created = mkdtemp(&template) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: "mkdtemp"])
-        }
-        path = String(cString: created)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// The value hand-made shards store at (clip, band, frame): distinct exact integers (+1 so that no cell is 0).
 func cellValue(clip: Int, band: Int, frame: Int) -> Float {

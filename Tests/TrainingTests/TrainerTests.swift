@@ -57,7 +57,7 @@ enum LearnableFixture {
         for file in outcome.files { #expect(FileManager.default.fileExists(atPath: file)) }
         let log = try TrainingLog.read(path: run.file("log.jsonl"))
         #expect(log.map(\.epoch) == Array(1...30))
-        #expect(log.allSatisfy { $0.samplesPerSecond! > 0 && $0.validAccuracy != nil })
+        #expect(log.allSatisfy { $0.samplesPerSecond != nil && $0.validAccuracy != nil })  // recorded; never timed here
     }
 
     /// Same seed, same model; an interrupted run resumed from `last.h5` ends where an uninterrupted one does.
@@ -81,7 +81,9 @@ enum LearnableFixture {
             #expect(t.shape == u.shape)
             for i in 0..<t.count { worst = max(worst, abs(t.scalars[i] - u.scalars[i])) }
         }
-        #expect(worst < 1e-4, "resumed weights differ from uninterrupted ones by up to \(worst)")
+        // The same operations in the same order on the same machine: bit for bit (as scripts/resilience.sh checks
+        // with h5diff for `genre train --resume`).
+        #expect(worst == 0, "resumed weights differ from uninterrupted ones by up to \(worst)")
         #expect(try TrainingLog.read(path: c.file("log.jsonl")).map(\.epoch) == [1, 2, 3])
     }
 

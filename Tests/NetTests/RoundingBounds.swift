@@ -1,0 +1,351 @@
+import Foundation
+import Testing
+@testable import Net
+
+/// Bounds on how far two float32 evaluations of the same network (the fused and the plain execution paths, or
+/// one CPU's OpenBLAS kernels and another's) may differ, from a running error analysis of the plain layers.
+///
+/// The layers are evaluated here in Double twice: once as written (the values, used for the ReLU masks, the
+/// pooling winners and the batch statistics) and once with every operand replaced by its absolute value and every
+/// subtraction by an addition (the *magnitudes*). Each float32 result computed by either path is a sum whose
+/// rounding error is at most `γ(n)·(its magnitude)`, where `n` counts the roundings on the longest chain from the
+/// inputs to that result (see ``ErrorBound``); the difference of two paths is at most twice that. Magnitudes, not
+/// values, are what matter: the conv bias gradient ahead of a batch norm is `Σ` of the batch norm's input
+/// gradient, which is exactly 0 in real arithmetic (the normalisation removes the mean), so both paths return
+/// rounding noise whose size is set by `Σ|terms|`, and a bound relative to the value itself could never hold.
+///
+/// `n` for a parameter gradient entry is the number of terms of its own sum plus `depth`, the sum of the lengths
+/// of all sums of the forward and backward pass (generous: a chain of sums of lengths k1, k2, ... has relative
+/// error at most γ(k1 + k2 + ...)). Dropout is bounded over all masks (each kept element scaled by 1/(1 - p)).
+/// A test's own stage that computes what these plain layers compute (forward), for ``RoundingBounds``.
+protocol ModelledByPlainLayers {
+    var plainLayers: [any Stage] { get }
+}
+
+struct RoundingBounds {
+    /// Per-element bounds on |path A - path B| of each parameter's gradient, by parameter name.
+    var gradients: [String: [Double]] = [:]
+    /// Per-element bounds on |path A - path B| of the logits (the last stage's output).
+    var logits: [Double] = []
+    /// The last stage's output computed in Double (for finite differences free of float32 rounding).
+    var output: [Double] = []
+    /// Per-element bounds on |path A - path B| of the running statistics' change in this forward, by state name.
+    var state: [String: [Double]] = [:]
+    /// Per-element bounds on |path A - path B| of the gradient with respect to the logits (cross-entropy only).
+    var logitGradient: [Double] = []
+    /// Bound on |path A - path B| of the mean cross-entropy (cross-entropy only).
+    var loss = 0.0
+    /// Per-element bounds on |path A - path B| of the input gradient (the first stage's, computed even where the
+    /// model skips it).
+    var inputGradient: [Double] = []
+
+    /// What the backward pass starts from.
+    enum Objective {
+        /// Mean cross-entropy of softmax(logits) against these class indices, one per sample.
+        case crossEntropy(labels: [Int])
+        /// `L = Σ r ⊙ output` for this `r` (a given output gradient).
+        case linear(gradOutput: [Float])
+        /// No backward pass (forward bounds only).
+        case none
+    }
+
+    /// Bounds for one forward (and, unless `objective` is `.none`, backward) of `stages` (a plain, unfused model:
+    /// Conv2D, BatchNorm2D, ReLU, MaxPool2D, GlobalAveragePool, Dropout, Linear, Flatten) on `batch` samples
+    /// `input`. With `training: false` batch norm uses its running statistics and there is no backward pass.
+    /// Reads the layers' parameters and running statistics; changes nothing.
+    init(stages fusedOrPlain: [any Stage], input: [Float], batch: Int, training: Bool = true, objective: Objective) {
+        // A fused block is, by definition, its four layers.
+        let stages: [any Stage] = fusedOrPlain.flatMap { stage -> [any Stage] in
+            if let modelled = stage as? any ModelledByPlainLayers { return modelled.plainLayers }
+            guard let block = stage as? ConvBatchNormReLUPool else { return [stage] }
+            return [block.conv, block.norm, ReLU(inputShape: block.conv.outputShape),
+                    MaxPool2D(inputShape: block.conv.outputShape, kernel: 2, stride: 2)]
+        }
+        var value = input.map(Double.init)
+        var magnitude = value.map(abs)
+        var forwardDepth = 0, backwardDepth = 0
+        // What the backward pass needs from the forward one, per stage.
+        var inputs: [(value: [Double], magnitude: [Double])] = []
+        var winners: [Int: [Int]] = [:]
+        var normalised: [Int: (xhat: [Double], inverseStd: [Double])] = [:]
+
+        for (index, stage) in stages.enumerated() {
+            inputs.append((value, magnitude))
+            let inCount = stage.inputShape.reduce(1, *), outCount = stage.outputShape.reduce(1, *)
+            var outValue = [Double](repeating: 0, count: batch * outCount)
+            var outMagnitude = outValue
+            switch stage {
+            case let conv as Conv2D:
+                let (cin, h, w, k, oh, ow) = (conv.inChannels, conv.height, conv.width, conv.kernel, conv.outHeight, conv.outWidth)
+                forwardDepth += cin * k * k + 1
+                backwardDepth += conv.outChannels * k * k
+                for n in 0..<batch {
+                    for o in 0..<conv.outChannels {
+                        for i in 0..<oh {
+                            for j in 0..<ow {
+                                var v = Double(conv.bias.values[o]), a = abs(v)
+                                for c in 0..<cin {
+                                    for ky in 0..<k {
+                                        for kx in 0..<k {
+                                            let iy = i * conv.stride - conv.padding + ky, ix = j * conv.stride - conv.padding + kx
+                                            guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                            let weight = Double(conv.weight.values[((o * cin + c) * k + ky) * k + kx])
+                                            let at = ((n * cin + c) * h + iy) * w + ix
+                                            v += weight * value[at]
+                                            a += abs(weight) * magnitude[at]
+                                        }
+                                    }
+                                }
+                                outValue[((n * conv.outChannels + o) * oh + i) * ow + j] = v
+                                outMagnitude[((n * conv.outChannels + o) * oh + i) * ow + j] = a
+                            }
+                        }
+                    }
+                }
+            case let norm as BatchNorm2D:
+                let (channels, plane) = (norm.channels, norm.plane)
+                let count = Double(batch * plane)
+                forwardDepth += 2 * batch * plane + 4
+                backwardDepth += 2 * batch * plane + 4
+                var xhat = [Double](repeating: 0, count: batch * inCount), inverseStds = [Double](repeating: 0, count: channels)
+                var runningMeanBound = [Double](repeating: 0, count: channels), runningVarianceBound = runningMeanBound
+                for c in 0..<channels {
+                    var sum = 0.0, magnitudeSum = 0.0, squareMagnitudeSum = 0.0
+                    for n in 0..<batch {
+                        for p in 0..<plane {
+                            sum += value[(n * channels + c) * plane + p]
+                            magnitudeSum += magnitude[(n * channels + c) * plane + p]
+                        }
+                    }
+                    let batchMean = sum / count
+                    var squares = 0.0
+                    for n in 0..<batch {
+                        for p in 0..<plane {
+                            let at = (n * channels + c) * plane + p
+                            squares += (value[at] - batchMean) * (value[at] - batchMean)
+                            squareMagnitudeSum += (magnitude[at] + abs(batchMean)) * (magnitude[at] + abs(batchMean))
+                        }
+                    }
+                    let mean = training ? batchMean : Double(norm.runningMean.values[c])
+                    let variance = training ? squares / count : Double(norm.runningVariance.values[c])
+                    let inverseStd = 1 / (variance + BatchNorm2D.epsilon).squareRoot()
+                    inverseStds[c] = inverseStd
+                    let gamma = Double(norm.gamma.values[c]), beta = Double(norm.beta.values[c])
+                    for n in 0..<batch {
+                        for p in 0..<plane {
+                            let at = (n * channels + c) * plane + p
+                            xhat[at] = (value[at] - mean) * inverseStd
+                            outValue[at] = gamma * xhat[at] + beta
+                            // The error of `1/sqrt(var + eps)` is relative (γ(depth)·it) when var is computed
+                            // from magnitudes; the centred value's error is absolute, from both operands.
+                            outMagnitude[at] = abs(gamma) * inverseStd * (magnitude[at] + abs(mean)) + abs(beta)
+                        }
+                    }
+                    // running = 0.9·running + 0.1·batch statistic (unbiased variance).
+                    runningMeanBound[c] = 0.1 * magnitudeSum / count
+                    runningVarianceBound[c] = 0.1 * squareMagnitudeSum / (count - 1)
+                }
+                normalised[index] = (xhat, inverseStds)
+                state[norm.runningMean.name] = runningMeanBound
+                state[norm.runningVariance.name] = runningVarianceBound
+            case is ReLU:
+                for i in value.indices where value[i] > 0 {
+                    outValue[i] = value[i]
+                    outMagnitude[i] = magnitude[i]
+                }
+            case let pool as MaxPool2D:
+                var winner = [Int](repeating: 0, count: batch * outCount)
+                for n in 0..<batch {
+                    for c in 0..<pool.channels {
+                        let planeStart = (n * pool.channels + c) * pool.height * pool.width
+                        for i in 0..<pool.outHeight {
+                            for j in 0..<pool.outWidth {
+                                var best = -1
+                                for ky in 0..<pool.kernel {
+                                    for kx in 0..<pool.kernel {
+                                        let at = planeStart + (i * pool.stride + ky) * pool.width + j * pool.stride + kx
+                                        if best < 0 || value[at] > value[best] { best = at }  // first maximum wins
+                                    }
+                                }
+                                let out = ((n * pool.channels + c) * pool.outHeight + i) * pool.outWidth + j
+                                winner[out] = best
+                                outValue[out] = value[best]
+                                outMagnitude[out] = magnitude[best]
+                            }
+                        }
+                    }
+                }
+                winners[index] = winner
+            case is GlobalAveragePool:
+                let plane = inCount / outCount
+                forwardDepth += plane + 1
+                backwardDepth += 1
+                for out in 0..<(batch * outCount) {
+                    for p in 0..<plane {
+                        outValue[out] += value[out * plane + p] / Double(plane)
+                        outMagnitude[out] += magnitude[out * plane + p] / Double(plane)
+                    }
+                }
+            case let dropout as Dropout:
+                forwardDepth += 1
+                backwardDepth += 1
+                let scale = training ? 1 / (1 - dropout.probability) : 1
+                outValue = value
+                outMagnitude = magnitude.map { $0 * scale }
+            case let linear as Linear:
+                forwardDepth += linear.inFeatures + 1
+                backwardDepth += linear.outFeatures
+                for n in 0..<batch {
+                    for o in 0..<linear.outFeatures {
+                        var v = Double(linear.bias.values[o]), a = abs(v)
+                        for f in 0..<linear.inFeatures {
+                            let weight = Double(linear.weight.values[o * linear.inFeatures + f])
+                            v += weight * value[n * linear.inFeatures + f]
+                            a += abs(weight) * magnitude[n * linear.inFeatures + f]
+                        }
+                        outValue[n * linear.outFeatures + o] = v
+                        outMagnitude[n * linear.outFeatures + o] = a
+                    }
+                }
+            case is Flatten:
+                outValue = value
+                outMagnitude = magnitude
+            default:
+                preconditionFailure("RoundingBounds: no error model for \(type(of: stage))")
+            }
+            value = outValue
+            magnitude = outMagnitude
+        }
+        output = value
+        logits = magnitude.map { 2 * ErrorBound.gamma(forwardDepth) * $0 }
+        for name in state.keys { state[name] = state[name]!.map { 2 * ErrorBound.gamma(forwardDepth) * $0 } }
+        guard training else { return }
+
+        var gradient: [Double]
+        switch objective {
+        case .none:
+            return
+        case .linear(let r):
+            gradient = r.map { abs(Double($0)) }
+        case .crossEntropy(let labels):
+            // dL/dz = (softmax(z) - onehot) / N. Its magnitude: (p + onehot) / N, plus what the logits' own error
+            // δz does to softmax, |δp_k| <= p_k·(|δz_k| + Σ_j p_j·|δz_j|) <= 2·p_k·max|δz| (as a magnitude:
+            // 2·p_k·max_j(logit magnitude), the γ factor applied below).
+            let classes = value.count / batch
+            backwardDepth += 2 * classes + 4
+            gradient = [Double](repeating: 0, count: value.count)
+            logitGradient = gradient
+            for n in 0..<batch {
+                let row = value[(n * classes)..<((n + 1) * classes)]
+                let rowMagnitude = magnitude[(n * classes)..<((n + 1) * classes)].max()!
+                let top = row.max()!
+                let total = row.reduce(0) { $0 + exp($1 - top) }
+                var rowLoss = 0.0
+                for k in 0..<classes {
+                    let p = exp(value[n * classes + k] - top) / total
+                    let hot = k == labels[n] ? 1.0 : 0
+                    gradient[n * classes + k] = (p + hot + 2 * p * rowMagnitude) / Double(batch)
+                    // -log p_label = logsumexp(z) - z_label: error from δz at most 2·max|δz|, plus the roundings
+                    // of exp, the sum and the log relative to |top| + log(total) + |z_label|.
+                    if hot == 1 { rowLoss = 2 * rowMagnitude + abs(top) + log(total) + abs(value[n * classes + k]) }
+                }
+                loss += rowLoss / Double(batch)
+            }
+            logitGradient = gradient.map { 2 * ErrorBound.gamma(forwardDepth + 2 * classes + 4) * $0 }
+            loss *= 2 * ErrorBound.gamma(forwardDepth + 2 * classes + 4)
+        }
+        let depth = forwardDepth + backwardDepth
+
+        // Backward, in magnitudes only: every subtraction of the real backward becomes an addition.
+        for index in stages.indices.reversed() {
+            let stage = stages[index]
+            let (inValue, inMagnitude) = inputs[index]
+            var inGradient = [Double](repeating: 0, count: inValue.count)
+            func record(_ parameter: Parameter, _ terms: [Double], count: Int) {
+                gradients[parameter.name] = terms.map { 2 * ErrorBound.gamma(count + depth) * $0 }
+            }
+            switch stage {
+            case let conv as Conv2D:
+                let (cin, cout, h, w, k, oh, ow) = (conv.inChannels, conv.outChannels, conv.height, conv.width, conv.kernel, conv.outHeight, conv.outWidth)
+                var weightTerms = [Double](repeating: 0, count: conv.weight.count), biasTerms = [Double](repeating: 0, count: cout)
+                for n in 0..<batch {
+                    for o in 0..<cout {
+                        for i in 0..<oh {
+                            for j in 0..<ow {
+                                let g = gradient[((n * cout + o) * oh + i) * ow + j]
+                                biasTerms[o] += g
+                                for c in 0..<cin {
+                                    for ky in 0..<k {
+                                        for kx in 0..<k {
+                                            let iy = i * conv.stride - conv.padding + ky, ix = j * conv.stride - conv.padding + kx
+                                            guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                            let wAt = ((o * cin + c) * k + ky) * k + kx, xAt = ((n * cin + c) * h + iy) * w + ix
+                                            weightTerms[wAt] += g * inMagnitude[xAt]
+                                            inGradient[xAt] += g * abs(Double(conv.weight.values[wAt]))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                record(conv.weight, weightTerms, count: batch * oh * ow)
+                record(conv.bias, biasTerms, count: batch * oh * ow)
+            case let norm as BatchNorm2D:
+                // dx = γ/σ · (dy - mean(dy) - x̂ · mean(dy · x̂)); dγ = Σ dy · x̂; dβ = Σ dy.
+                let (channels, plane) = (norm.channels, norm.plane)
+                let (xhat, inverseStd) = normalised[index]!
+                let count = Double(batch * plane)
+                var gammaTerms = [Double](repeating: 0, count: channels), betaTerms = gammaTerms
+                for c in 0..<channels {
+                    for n in 0..<batch {
+                        for p in 0..<plane {
+                            let at = (n * channels + c) * plane + p
+                            betaTerms[c] += gradient[at]
+                            gammaTerms[c] += gradient[at] * abs(xhat[at])
+                        }
+                    }
+                    let scale = abs(Double(norm.gamma.values[c])) * inverseStd[c]
+                    for n in 0..<batch {
+                        for p in 0..<plane {
+                            let at = (n * channels + c) * plane + p
+                            inGradient[at] = scale * (gradient[at] + betaTerms[c] / count + abs(xhat[at]) * gammaTerms[c] / count)
+                        }
+                    }
+                }
+                record(norm.gamma, gammaTerms, count: batch * plane)
+                record(norm.beta, betaTerms, count: batch * plane)
+            case is ReLU:
+                for i in inValue.indices where inValue[i] > 0 { inGradient[i] = gradient[i] }
+            case is MaxPool2D:
+                for (out, winner) in winners[index]!.enumerated() { inGradient[winner] += gradient[out] }
+            case is GlobalAveragePool:
+                let plane = inValue.count / gradient.count
+                for i in inGradient.indices { inGradient[i] = gradient[i / plane] / Double(plane) }
+            case let dropout as Dropout:
+                inGradient = gradient.map { $0 / (1 - dropout.probability) }
+            case let linear as Linear:
+                var weightTerms = [Double](repeating: 0, count: linear.weight.count)
+                var biasTerms = [Double](repeating: 0, count: linear.outFeatures)
+                for n in 0..<batch {
+                    for o in 0..<linear.outFeatures {
+                        let g = gradient[n * linear.outFeatures + o]
+                        biasTerms[o] += g
+                        for f in 0..<linear.inFeatures {
+                            weightTerms[o * linear.inFeatures + f] += g * inMagnitude[n * linear.inFeatures + f]
+                            inGradient[n * linear.inFeatures + f] += g * abs(Double(linear.weight.values[o * linear.inFeatures + f]))
+                        }
+                    }
+                }
+                record(linear.weight, weightTerms, count: batch)
+                record(linear.bias, biasTerms, count: batch)
+            case is Flatten:
+                inGradient = gradient
+            default:
+                preconditionFailure("RoundingBounds: no error model for \(type(of: stage))")
+            }
+            gradient = inGradient
+        }
+        inputGradient = gradient.map { 2 * ErrorBound.gamma(depth) * $0 }
+    }
+}
