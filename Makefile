@@ -99,10 +99,10 @@ demo: build out/demo/corpus/.complete
 	$(GENRE) evaluate --checkpoint out/demo/run/best.h5 --shards out/demo/shards --split test --out out/demo/run/evaluation-test
 
 bench: build
-	python3 scripts/bench_preprocess.py --genre $(GENRE)
+	python3 scripts/bench_preprocess.py --genre $(GENRE) --reference bench
 
 bench-train: build
-	python3 scripts/bench_train.py --genre $(GENRE) --threads $(JOBS)
+	python3 scripts/bench_train.py --genre $(GENRE) --threads $(JOBS) --reference bench
 
 golden:
 	python3 scripts/make_golden.py

@@ -2,6 +2,7 @@
 """Clip-by-clip comparison of two feature files in decibels: a GenreKit shard against the librosa reference.
 
     python3 bench/compare_mel.py OURS.h5 REFERENCE.h5 [--tol 0.05] [--worst 5] [--cut-db 80]
+        [--ours-mean norm/mean] [--ours-std norm/std] [--ref-mean norm/mean] [--ref-std norm/std]
 
 Both files hold `mel` [clips, bands, frames] normalised with `norm/mean` and `norm/std` (`mel * std + mean` = dB)
 and `path`; clips are matched by path (every clip of OURS must be in REFERENCE). The comparison is over the cells
@@ -13,13 +14,13 @@ import argparse
 import sys
 
 
-def load(path):
+def load(path, mean_name, std_name):
     import h5py
     import numpy as np
     with h5py.File(path, "r") as h:
         mel = h["mel"][:].astype(np.float64)
-        mean = h["norm/mean"][:].astype(np.float64)
-        std = h["norm/std"][:].astype(np.float64)
+        mean = h[mean_name][:].astype(np.float64)
+        std = h[std_name][:].astype(np.float64)
         paths = [p.decode() if isinstance(p, bytes) else str(p) for p in h["path"][:]]
     return {p: mel[i] * std[:, None] + mean[:, None] for i, p in enumerate(paths)}
 
@@ -31,9 +32,13 @@ def main():
     ap.add_argument("--tol", type=float, default=0.05)
     ap.add_argument("--worst", type=int, default=5)
     ap.add_argument("--cut-db", type=float, default=80.0)
+    for side in ("ours", "ref"):
+        ap.add_argument(f"--{side}-mean", default="norm/mean", help=f"dataset of the per-band means in {side}")
+        ap.add_argument(f"--{side}-std", default="norm/std", help=f"dataset of the per-band deviations in {side}")
     args = ap.parse_args()
     import numpy as np
-    ours, reference = load(args.ours), load(args.reference)
+    ours = load(args.ours, args.ours_mean, args.ours_std)
+    reference = load(args.reference, args.ref_mean, args.ref_std)
     missing = [p for p in ours if p not in reference]
     if missing:
         raise SystemExit(f"{len(missing)} clips of {args.ours} are not in {args.reference}, e.g. {missing[0]}")

@@ -48,6 +48,18 @@ def features(task):
     return index, db, timings, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def warm_up():
+    """Each worker imports librosa and runs the chain once on a short signal before its first clip, so that the
+    stage timings hold the work on the clips (librosa's lazy imports and numba compilation count in the wall time
+    only)."""
+    import librosa
+    import numpy as np
+    y = librosa.resample(np.zeros(4410, dtype=np.float32), orig_sr=44100, target_sr=SAMPLE_RATE, res_type="soxr_hq")
+    librosa.power_to_db(librosa.feature.melspectrogram(y=np.zeros(4096, dtype=np.float32), sr=SAMPLE_RATE,
+                                                       n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS), top_db=80.0)
+    return y.size
+
+
 def read_split(path):
     """split.tsv -> [(split, label, genre, relpath)] in file order (the header line skipped)."""
     rows = []
@@ -82,7 +94,7 @@ def main():
     tasks = [(i, os.path.join(args.corpus, r[3]), samples) for i, r in enumerate(rows)]
     mels = [None] * len(rows)
     totals, child_peak = {}, 0
-    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs, initializer=warm_up) as pool:
         for index, db, timings, peak in pool.map(features, tasks, chunksize=4):
             mels[index] = db
             for stage, seconds in timings.items():

@@ -16,7 +16,8 @@ one_line_error() {  # one_line_error PATTERN: the log holds exactly one error li
   grep -q "^error: .*$1" "$work/log" && [ "$(grep -c '^error:' "$work/log")" -eq 1 ]
 }
 
-"$GENRE" synth "$work/corpus" --clips-per-genre 4 --seconds 3 --seed 11 >/dev/null
+# 80 clips (+ 2): a part holds about 20, so a part killed after 3 cached clips is far from done.
+"$GENRE" synth "$work/corpus" --clips-per-genre 8 --seconds 3 --seed 11 >/dev/null
 printf 'not audio' >"$work/corpus/rock/broken.wav"
 cp "$work/corpus/jazz/jazz.00001."* "$work/corpus/blues/"   # an exact duplicate across classes
 cat >"$work/pipeline.toml" <<'TOML'
@@ -65,7 +66,8 @@ for i in $(seq 1 30000); do
   sleep 0.02
 done
 kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-[ "$cached" = yes ] && [ ! -f "$out/parts/part-3-of-4/part.json" ] && ok "part 3/4 killed mid-run, after 3 cached clips" \
+n=$(ls "$out/parts/part-3-of-4/cache" 2>/dev/null | grep -c '\.clip$')
+[ "$cached" = yes ] && [ ! -f "$out/parts/part-3-of-4/part.json" ] && ok "part 3/4 killed mid-run ($n clips cached)" \
   || bad "part 3/4 was not killed mid-run (cached 3 clips: $cached; finished: $([ -f "$out/parts/part-3-of-4/part.json" ] && echo yes || echo no))"
 "$GENRE" merge "$out" >"$work/log" 2>&1
 [ $? -ne 0 ] && one_line_error "part 3/4 missing or incomplete" && ok "merge refuses while a part is incomplete" \

@@ -5,14 +5,18 @@ import Testing
 /// Bounds on how far two float32 evaluations of the same network (the fused and the plain execution paths, or
 /// one CPU's OpenBLAS kernels and another's) may differ, from a running error analysis of the plain layers.
 ///
-/// The layers are evaluated here in Double twice: once as written (the values, used for the ReLU masks, the
-/// pooling winners and the batch statistics) and once with every operand replaced by its absolute value and every
-/// subtraction by an addition (the *magnitudes*). Each float32 result computed by either path is a sum whose
-/// rounding error is at most `γ(n)·(its magnitude)`, where `n` counts the roundings on the longest chain from the
-/// inputs to that result (see ``ErrorBound``); the difference of two paths is at most twice that. Magnitudes, not
+/// The layers are evaluated here in Double, forward and backward (the values: also the ReLU masks, the pooling
+/// winners and the batch statistics), and with each layer's output goes its *magnitude*: the layer's own formula
+/// evaluated on the absolute values of its operands, every subtraction made an addition (a running error
+/// analysis, one layer deep). Each float32 result of a layer is off by at most `γ(n)·(its magnitude)`, `n`
+/// counting the roundings of its sums (see ``ErrorBound``), and the errors of its operands, each relative to their
+/// own magnitudes, add to that (first order): so every result is bounded by `γ(n + depth)·magnitude`, `depth`
+/// the total length of the sums before it. The difference of two paths is at most twice that. Magnitudes, not
 /// values, are what matter: the conv bias gradient ahead of a batch norm is `Σ` of the batch norm's input
 /// gradient, which is exactly 0 in real arithmetic (the normalisation removes the mean), so both paths return
 /// rounding noise whose size is set by `Σ|terms|`, and a bound relative to the value itself could never hold.
+/// (Propagating absolute values through every layer instead would be rigorous without the first-order step, but
+/// it compounds the cancellation of every layer above and gives bounds larger than the gradients themselves.)
 ///
 /// `n` for a parameter gradient entry is the number of terms of its own sum plus `depth`, the sum of the lengths
 /// of all sums of the forward and backward pass (generous: a chain of sums of lengths k1, k2, ... has relative
@@ -92,7 +96,7 @@ struct RoundingBounds {
                                             let weight = Double(conv.weight.values[((o * cin + c) * k + ky) * k + kx])
                                             let at = ((n * cin + c) * h + iy) * w + ix
                                             v += weight * value[at]
-                                            a += abs(weight) * magnitude[at]
+                                            a += abs(weight * value[at])
                                         }
                                     }
                                 }
@@ -114,7 +118,7 @@ struct RoundingBounds {
                     for n in 0..<batch {
                         for p in 0..<plane {
                             sum += value[(n * channels + c) * plane + p]
-                            magnitudeSum += magnitude[(n * channels + c) * plane + p]
+                            magnitudeSum += abs(value[(n * channels + c) * plane + p])
                         }
                     }
                     let batchMean = sum / count
@@ -123,7 +127,7 @@ struct RoundingBounds {
                         for p in 0..<plane {
                             let at = (n * channels + c) * plane + p
                             squares += (value[at] - batchMean) * (value[at] - batchMean)
-                            squareMagnitudeSum += (magnitude[at] + abs(batchMean)) * (magnitude[at] + abs(batchMean))
+                            squareMagnitudeSum += (abs(value[at]) + abs(batchMean)) * (abs(value[at]) + abs(batchMean))
                         }
                     }
                     let mean = training ? batchMean : Double(norm.runningMean.values[c])
@@ -138,7 +142,7 @@ struct RoundingBounds {
                             outValue[at] = gamma * xhat[at] + beta
                             // The error of `1/sqrt(var + eps)` is relative (γ(depth)·it) when var is computed
                             // from magnitudes; the centred value's error is absolute, from both operands.
-                            outMagnitude[at] = abs(gamma) * inverseStd * (magnitude[at] + abs(mean)) + abs(beta)
+                            outMagnitude[at] = abs(gamma) * inverseStd * (abs(value[at]) + abs(mean)) + abs(beta)
                         }
                     }
                     // running = 0.9·running + 0.1·batch statistic (unbiased variance).
@@ -183,7 +187,7 @@ struct RoundingBounds {
                 for out in 0..<(batch * outCount) {
                     for p in 0..<plane {
                         outValue[out] += value[out * plane + p] / Double(plane)
-                        outMagnitude[out] += magnitude[out * plane + p] / Double(plane)
+                        outMagnitude[out] += abs(value[out * plane + p]) / Double(plane)
                     }
                 }
             case let dropout as Dropout:
@@ -201,7 +205,7 @@ struct RoundingBounds {
                         for f in 0..<linear.inFeatures {
                             let weight = Double(linear.weight.values[o * linear.inFeatures + f])
                             v += weight * value[n * linear.inFeatures + f]
-                            a += abs(weight) * magnitude[n * linear.inFeatures + f]
+                            a += abs(weight * value[n * linear.inFeatures + f])
                         }
                         outValue[n * linear.outFeatures + o] = v
                         outMagnitude[n * linear.outFeatures + o] = a
@@ -221,12 +225,14 @@ struct RoundingBounds {
         for name in state.keys { state[name] = state[name]!.map { 2 * ErrorBound.gamma(forwardDepth) * $0 } }
         guard training else { return }
 
-        var gradient: [Double]
+        var gradient: [Double]  // magnitudes (the producing layer's local absolute evaluation)
+        var gradientValue: [Double]  // the gradient itself, in Double
         switch objective {
         case .none:
             return
         case .linear(let r):
-            gradient = r.map { abs(Double($0)) }
+            gradientValue = r.map { Double($0) }
+            gradient = gradientValue.map(abs)
         case .crossEntropy(let labels):
             // dL/dz = (softmax(z) - onehot) / N. Its magnitude: (p + onehot) / N, plus what the logits' own error
             // δz does to softmax, |δp_k| <= p_k·(|δz_k| + Σ_j p_j·|δz_j|) <= 2·p_k·max|δz| (as a magnitude:
@@ -234,6 +240,7 @@ struct RoundingBounds {
             let classes = value.count / batch
             backwardDepth += 2 * classes + 4
             gradient = [Double](repeating: 0, count: value.count)
+            gradientValue = gradient
             logitGradient = gradient
             for n in 0..<batch {
                 let row = value[(n * classes)..<((n + 1) * classes)]
@@ -245,6 +252,7 @@ struct RoundingBounds {
                     let p = exp(value[n * classes + k] - top) / total
                     let hot = k == labels[n] ? 1.0 : 0
                     gradient[n * classes + k] = (p + hot + 2 * p * rowMagnitude) / Double(batch)
+                    gradientValue[n * classes + k] = (p - hot) / Double(batch)
                     // -log p_label = logsumexp(z) - z_label: error from δz at most 2·max|δz|, plus the roundings
                     // of exp, the sum and the log relative to |top| + log(total) + |z_label|.
                     if hot == 1 { rowLoss = 2 * rowMagnitude + abs(top) + log(total) + abs(value[n * classes + k]) }
@@ -260,7 +268,7 @@ struct RoundingBounds {
         for index in stages.indices.reversed() {
             let stage = stages[index]
             let (inValue, inMagnitude) = inputs[index]
-            var inGradient = [Double](repeating: 0, count: inValue.count)
+            var inGradient = [Double](repeating: 0, count: inValue.count), inGradientValue = inGradient
             func record(_ parameter: Parameter, _ terms: [Double], count: Int) {
                 gradients[parameter.name] = terms.map { 2 * ErrorBound.gamma(count + depth) * $0 }
             }
@@ -273,6 +281,7 @@ struct RoundingBounds {
                         for i in 0..<oh {
                             for j in 0..<ow {
                                 let g = gradient[((n * cout + o) * oh + i) * ow + j]
+                                let gv = gradientValue[((n * cout + o) * oh + i) * ow + j]
                                 biasTerms[o] += g
                                 for c in 0..<cin {
                                     for ky in 0..<k {
@@ -281,7 +290,8 @@ struct RoundingBounds {
                                             guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
                                             let wAt = ((o * cin + c) * k + ky) * k + kx, xAt = ((n * cin + c) * h + iy) * w + ix
                                             weightTerms[wAt] += g * inMagnitude[xAt]
-                                            inGradient[xAt] += g * abs(Double(conv.weight.values[wAt]))
+                                            inGradient[xAt] += abs(gv * Double(conv.weight.values[wAt]))
+                                            inGradientValue[xAt] += gv * Double(conv.weight.values[wAt])
                                         }
                                     }
                                 }
@@ -297,43 +307,59 @@ struct RoundingBounds {
                 let (xhat, inverseStd) = normalised[index]!
                 let count = Double(batch * plane)
                 var gammaTerms = [Double](repeating: 0, count: channels), betaTerms = gammaTerms
+                var meanAbs = gammaTerms, meanAbsX = gammaTerms, meanValue = gammaTerms, meanValueX = gammaTerms
                 for c in 0..<channels {
                     for n in 0..<batch {
                         for p in 0..<plane {
                             let at = (n * channels + c) * plane + p
                             betaTerms[c] += gradient[at]
                             gammaTerms[c] += gradient[at] * abs(xhat[at])
+                            meanAbs[c] += abs(gradientValue[at]) / count
+                            meanAbsX[c] += abs(gradientValue[at] * xhat[at]) / count
+                            meanValue[c] += gradientValue[at] / count
+                            meanValueX[c] += gradientValue[at] * xhat[at] / count
                         }
                     }
                     let scale = abs(Double(norm.gamma.values[c])) * inverseStd[c]
+                    let signedScale = Double(norm.gamma.values[c]) * inverseStd[c]
                     for n in 0..<batch {
                         for p in 0..<plane {
                             let at = (n * channels + c) * plane + p
-                            inGradient[at] = scale * (gradient[at] + betaTerms[c] / count + abs(xhat[at]) * gammaTerms[c] / count)
+                            inGradient[at] = scale * (abs(gradientValue[at]) + meanAbs[c] + abs(xhat[at]) * meanAbsX[c])
+                            inGradientValue[at] = signedScale * (gradientValue[at] - meanValue[c] - xhat[at] * meanValueX[c])
                         }
                     }
                 }
                 record(norm.gamma, gammaTerms, count: batch * plane)
                 record(norm.beta, betaTerms, count: batch * plane)
             case is ReLU:
-                for i in inValue.indices where inValue[i] > 0 { inGradient[i] = gradient[i] }
+                for i in inValue.indices where inValue[i] > 0 { (inGradient[i], inGradientValue[i]) = (gradient[i], gradientValue[i]) }
             case is MaxPool2D:
-                for (out, winner) in winners[index]!.enumerated() { inGradient[winner] += gradient[out] }
+                for (out, winner) in winners[index]!.enumerated() {
+                    inGradient[winner] += gradient[out]
+                    inGradientValue[winner] += gradientValue[out]
+                }
             case is GlobalAveragePool:
                 let plane = inValue.count / gradient.count
-                for i in inGradient.indices { inGradient[i] = gradient[i / plane] / Double(plane) }
+                for i in inGradient.indices {
+                    inGradient[i] = gradient[i / plane] / Double(plane)
+                    inGradientValue[i] = gradientValue[i / plane] / Double(plane)
+                }
             case let dropout as Dropout:
                 inGradient = gradient.map { $0 / (1 - dropout.probability) }
+                inGradientValue = gradientValue.map { $0 / (1 - dropout.probability) }
             case let linear as Linear:
                 var weightTerms = [Double](repeating: 0, count: linear.weight.count)
                 var biasTerms = [Double](repeating: 0, count: linear.outFeatures)
                 for n in 0..<batch {
                     for o in 0..<linear.outFeatures {
                         let g = gradient[n * linear.outFeatures + o]
+                        let gv = gradientValue[n * linear.outFeatures + o]
                         biasTerms[o] += g
                         for f in 0..<linear.inFeatures {
                             weightTerms[o * linear.inFeatures + f] += g * inMagnitude[n * linear.inFeatures + f]
-                            inGradient[n * linear.inFeatures + f] += g * abs(Double(linear.weight.values[o * linear.inFeatures + f]))
+                            inGradient[n * linear.inFeatures + f] += abs(gv * Double(linear.weight.values[o * linear.inFeatures + f]))
+                            inGradientValue[n * linear.inFeatures + f] += gv * Double(linear.weight.values[o * linear.inFeatures + f])
                         }
                     }
                 }
@@ -341,10 +367,12 @@ struct RoundingBounds {
                 record(linear.bias, biasTerms, count: batch)
             case is Flatten:
                 inGradient = gradient
+                inGradientValue = gradientValue
             default:
                 preconditionFailure("RoundingBounds: no error model for \(type(of: stage))")
             }
             gradient = inGradient
+            gradientValue = inGradientValue
         }
         inputGradient = gradient.map { 2 * ErrorBound.gamma(depth) * $0 }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// Rounding-error bounds of float32 computations, from the standard model of floating-point arithmetic
@@ -75,14 +76,21 @@ public func expectClose(
         return
     }
     var worst = -1, worstRatio = 1.0
+    var largestRatio = 0.0, largestAt = 0
     for i in actual.indices {
         let difference = abs(Double(actual[i]) - Double(expected[i]))
         let limit = bound[i] + floor
+        if limit > 0, difference / limit > largestRatio { (largestRatio, largestAt) = (difference / limit, i) }
         // NaN differences fail too (the comparison is false).
         if !(difference <= limit) {
             let ratio = limit > 0 ? difference / limit : .infinity
             if worst < 0 || !(ratio <= worstRatio) { worst = i; worstRatio = ratio }
         }
+    }
+    if ProcessInfo.processInfo.environment["GENREKIT_PRINT_BOUNDS"] != nil, !actual.isEmpty {
+        // Diagnostics on request: how much of its bound the worst element uses.
+        let i = largestAt
+        print("bound \(what()): worst |diff| / bound \(largestRatio) at element \(i) (|diff| \(abs(Double(actual[i]) - Double(expected[i]))), bound \(bound[i] + floor), value \(expected[i]))")
     }
     if worst >= 0 {
         Issue.record(
