@@ -33,7 +33,8 @@ SPLIT ?= test
 .PHONY: setup build test test-slurm fuzz demo preprocess merge inspect train evaluate bench bench-train golden clean help
 
 help:
-	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards"
+	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards,"
+	@echo "                 train the CNN on them and evaluate it on the test split (out/demo/run/evaluation-test/report.html)"
 	@echo "make test        install what is missing, build and run every test"
 	@echo "make preprocess  DATASET=name (see datasets.example) PIPELINE=pipelines/gtzan.toml OUT=dir [JOBS=n]"
 	@echo "make preprocess  ... PART=K/N    one part of a partitioned run (then make merge OUT=dir)"

@@ -17,8 +17,13 @@ extension Genre {
         @Option(help: "Threads.")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        func validate() throws {
+            guard batch >= 2, steps >= 1, threads >= 1 else {
+                throw ValidationError("--batch must be >= 2, --steps and --threads >= 1")
+            }
+        }
+
         func run() throws {
-            guard batch >= 2, steps >= 1, threads >= 1 else { fail("--batch must be >= 2, --steps and --threads >= 1") }
             let r = NetBenchmark.trainingThroughput(batch: batch, steps: steps, threads: threads)
             print(String(format: "genrekit: train %.1f samples/s, eval %.1f windows/s (batch %d, %d threads, %d steps)",
                          r.trainSamplesPerSecond, r.evalSamplesPerSecond, batch, threads, steps))

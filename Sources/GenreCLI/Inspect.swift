@@ -11,11 +11,7 @@ extension Genre {
         var directory: String
 
         func run() throws {
-            do {
-                print(try ShardInspection.inspect(directory: directory).text)
-            } catch {
-                fail("\(error)")
-            }
+            print(try ShardInspection.inspect(directory: directory).text)
         }
     }
 }

@@ -19,7 +19,7 @@ extension Genre {
         @Option(help: "Worker threads (default: one per core).")
         var jobs: Int?
 
-        @Flag(help: "Exit non-zero when any file had to be skipped.")
+        @Flag(help: "Exit with status 3 when any file had to be skipped.")
         var strict = false
 
         func validate() throws {
@@ -30,17 +30,11 @@ extension Genre {
         func run() throws {
             let cancellation = CancellationFlag()
             Signals.trap(cancellation)
-            let report: RunReport
-            do {
-                report = try Preprocessor.merge(
-                    output: out, count: parts, jobs: jobs, progress: ConsoleProgress(), cancellation: cancellation)
-            } catch {
-                if let signal = error.interruption { fail(error.reason, code: Signals.exitCode(signal)) }
-                fail("\(error)")
-            }
+            let report = try Preprocessor.merge(
+                output: out, count: parts, jobs: jobs, progress: ConsoleProgress(), cancellation: cancellation)
             print(report.summary)
             if strict && !report.skipped.isEmpty {
-                fail("--strict: \(report.skipped.count) files were skipped (see \(out)/report.json)", code: 3)
+                throw CommandFailure.strict(skipped: report.skipped.count, "(see \(out)/report.json)")
             }
         }
     }

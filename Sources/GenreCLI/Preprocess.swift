@@ -25,7 +25,7 @@ extension Genre {
         @Option(help: "Worker threads (default: one per core).")
         var jobs: Int?
 
-        @Flag(help: "Exit non-zero when any file had to be skipped.")
+        @Flag(help: "Exit with status 3 when any file had to be skipped.")
         var strict = false
 
         @Flag(help: "Recompute every clip's features (the feature cache is neither read nor changed).")
@@ -47,26 +47,14 @@ extension Genre {
         }
 
         func run() throws {
-            let root: String
-            let config: PipelineConfiguration
-            do {
-                if let dataset {
-                    root = try DatasetRegistry.load(path: datasets).path(of: dataset, file: datasets)
-                } else {
-                    root = corpus!
-                }
-                config = try PipelineConfiguration.load(path: pipeline)
-            } catch {
-                fail("\(error)")
-            }
-            let partition: Partition?
-            do {
-                partition = try Partition.resolve(option: part, environment: ProcessInfo.processInfo.environment)
-            } catch {
-                fail("\(error)")
-            }
+            let root = try dataset.map { name throws(ConfigurationError) in
+                try DatasetRegistry.load(path: datasets).path(of: name, file: datasets)
+            } ?? corpus!
+            let config = try PipelineConfiguration.load(path: pipeline)
+            let partition = try Partition.resolve(option: part, environment: ProcessInfo.processInfo.environment)
             if partition != nil && cache != nil {
-                fail("--cache does not go with a partitioned run: each part keeps its own in <out>/parts/part-K-of-N/cache")
+                throw CommandFailure(
+                    "--cache does not go with a partitioned run: each part keeps its own in <out>/parts/part-K-of-N/cache")
             }
             let cancellation = CancellationFlag()
             Signals.trap(cancellation)
@@ -74,23 +62,18 @@ extension Genre {
                 corpus: root, output: out, jobs: jobs, strict: strict, cache: cache, useCache: !noCache,
                 cancellation: cancellation)
             let preprocessor = Preprocessor(configuration: config, options: options, progress: ConsoleProgress())
-            do {
-                if let partition {
-                    let record = try preprocessor.runPart(partition)
-                    print(record.summary(output: out))
-                    if strict && record.skippedCount > 0 {
-                        fail("--strict: \(record.skippedCount) files were skipped in part \(partition)", code: 3)
-                    }
-                } else {
-                    let report = try preprocessor.run()
-                    print(report.summary)
-                    if strict && !report.skipped.isEmpty {
-                        fail("--strict: \(report.skipped.count) files were skipped (see \(out)/report.json)", code: 3)
-                    }
+            if let partition {
+                let record = try preprocessor.runPart(partition)
+                print(record.summary(output: out))
+                if strict && record.skippedCount > 0 {
+                    throw CommandFailure.strict(skipped: record.skippedCount, "in part \(partition)")
                 }
-            } catch {
-                if let signal = error.interruption { fail(error.reason, code: Signals.exitCode(signal)) }
-                fail("\(error)")
+            } else {
+                let report = try preprocessor.run()
+                print(report.summary)
+                if strict && !report.skipped.isEmpty {
+                    throw CommandFailure.strict(skipped: report.skipped.count, "(see \(out)/report.json)")
+                }
             }
         }
     }

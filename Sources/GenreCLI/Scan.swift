@@ -22,23 +22,18 @@ extension Genre {
         @Option(help: "Also write the manifest as JSON to this file.")
         var json: String?
 
+        func validate() throws {
+            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        }
+
         func run() throws {
-            let config: PipelineConfiguration
-            do {
-                config = try pipeline.map { path throws(ConfigurationError) in try PipelineConfiguration.load(path: path) }
-                    ?? PipelineConfiguration()
-            } catch {
-                fail("\(error)")
-            }
-            do {
-                let summary = try CorpusSurvey.run(
-                    root: root, extensions: config.audio.extensions, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                    decode: !headersOnly)
-                print(summary.text)
-                if let json { try summary.writeJSON(to: json) }
-            } catch {
-                fail("\(error)")
-            }
+            let config = try pipeline.map { path throws(ConfigurationError) in try PipelineConfiguration.load(path: path) }
+                ?? PipelineConfiguration()
+            let summary = try CorpusSurvey.run(
+                root: root, extensions: config.audio.extensions, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                decode: !headersOnly)
+            print(summary.text)
+            if let json { try summary.writeJSON(to: json) }
         }
     }
 }

@@ -20,23 +20,21 @@ extension Genre {
         var seed: UInt64 = 0
 
         @Option(help: "File formats: mixed (.au 22050 Hz mono and .wav 44.1 kHz stereo), au22050, wav44100.")
-        var formats: String = "mixed"
+        var formats: SyntheticCorpus.FormatMix = .mixed
+
+        func validate() throws {
+            guard clipsPerGenre > 0, seconds > 0 else {
+                throw ValidationError("--clips-per-genre and --seconds must be positive")
+            }
+        }
 
         func run() throws {
-            guard clipsPerGenre > 0, seconds > 0 else { fail("--clips-per-genre and --seconds must be positive") }
-            guard let mix = SyntheticCorpus.FormatMix(rawValue: formats) else {
-                fail("--formats must be one of: " + SyntheticCorpus.FormatMix.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            let options = SyntheticCorpus.Options(clipsPerGenre: clipsPerGenre, seconds: seconds, seed: seed, formats: mix)
+            let options = SyntheticCorpus.Options(clipsPerGenre: clipsPerGenre, seconds: seconds, seed: seed, formats: formats)
             let start = Date()
-            do {
-                let written = try SyntheticCorpus.write(to: output, options: options)
-                print(String(format: "wrote %d clips (%d genres x %d, %.0f s each) to %@ in %.1f s",
-                             written.count, SyntheticCorpus.genres.count, clipsPerGenre, seconds, output,
-                             Date().timeIntervalSince(start)))
-            } catch {
-                fail("\(error)")
-            }
+            let written = try SyntheticCorpus.write(to: output, options: options)
+            print(String(format: "wrote %d clips (%d genres x %d, %.0f s each) to %@ in %.1f s",
+                         written.count, SyntheticCorpus.genres.count, clipsPerGenre, seconds, output,
+                         Date().timeIntervalSince(start)))
         }
     }
 }

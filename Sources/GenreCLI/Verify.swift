@@ -15,14 +15,9 @@ extension Genre {
         var quick = false
 
         func run() throws {
-            let result: ShardVerification
-            do {
-                result = try ShardVerifier.verify(directory: directory, checksums: !quick)
-            } catch {
-                fail("\(error)")
-            }
+            let result = try ShardVerifier.verify(directory: directory, checksums: !quick)
             print(result.text)
-            if !result.isClean { throw ExitCode(1) }
+            if !result.isClean { throw ExitCode.failure }
         }
     }
 }

@@ -1,0 +1,27 @@
+import Foundation
+
+/// What `genre predict` prints: one line per file (its likeliest classes), or one JSON document for all files.
+public struct PredictionReport: Sendable, Encodable {
+    /// The checkpoint's class names; `probabilities` of every prediction follow this order.
+    public var classes: [String]
+    public var predictions: [Predictor.Prediction]
+
+    public init(classes: [String], predictions: [Predictor.Prediction]) {
+        self.classes = classes
+        self.predictions = predictions
+    }
+
+    /// `path: class p%, class p%, class p%`: the `count` likeliest classes of one file, most likely first.
+    public static func line(for prediction: Predictor.Prediction, classes: [String], count: Int = 3) -> String {
+        let top = prediction.top(count, classes: classes).map { String(format: "%@ %.1f%%", $0.0, $0.1 * 100) }
+        return "\(prediction.path): " + top.joined(separator: ", ")
+    }
+
+    /// `{"classes": [...], "predictions": [{"path", "seconds", "probabilities", "windows": [{"start",
+    /// "probabilities"}]}]}`, pretty-printed with sorted keys. Throws when a probability is not finite.
+    public func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,14 @@
+public import Pipeline
+
+extension TrainingConfiguration {
+    /// The configuration of a new run as `genre train` takes it: the TOML file at `path` (the defaults, the reference
+    /// CNN with Adam, when nil), then `epochs` and `seed` in place of `[train] epochs` and `[train] seed` when given;
+    /// validated after the overrides, so an error names `path` and the key.
+    public static func load(path: String?, epochs: Int?, seed: UInt64?) throws(ConfigurationError) -> TrainingConfiguration {
+        var configuration = try path.map { path throws(ConfigurationError) in try load(path: path) } ?? TrainingConfiguration()
+        if let epochs { configuration.train.epochs = epochs }
+        if let seed { configuration.train.seed = seed }
+        try configuration.validate(file: path)
+        return configuration
+    }
+}
