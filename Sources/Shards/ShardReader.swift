@@ -1,4 +1,4 @@
-import HDF5Store
+internal import HDF5Store
 
 /// Reads one committed shard. Opening validates the whole file against the format (schema version, every dataset
 /// and attribute present with the right type, shapes that agree with each other and with `n_mels`/`frames`/
@@ -101,7 +101,7 @@ public struct ShardReader: ~Copyable, Sendable {
         self.path = path
         self.metadata = ShardMetadata(
             classes: classes, split: split, nMels: nMels, frames: frames, normMean: normMean, normStd: normStd,
-            parameters: attributes.filter { !ShardSchema.reservedAttributes.contains($0.key) },
+            parameters: attributes.filter { !ShardSchema.reservedAttributes.contains($0.key) }.mapValues(ShardParameter.init),
             configuration: configuration, gzipLevel: gzipLevel)
         self.labels = labels
         self.paths = paths

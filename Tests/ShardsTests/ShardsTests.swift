@@ -11,7 +11,7 @@ private let mels = 16
 private let frames = 40
 
 private func metadata(
-    split: String = "train", gzipLevel: Int? = nil, parameters: [String: AttributeValue]? = nil
+    split: String = "train", gzipLevel: Int? = nil, parameters: [String: ShardParameter]? = nil
 ) -> ShardMetadata {
     ShardMetadata(
         classes: ["blues", "classical", "hip-hop", "música"], split: split, nMels: mels, frames: frames,
