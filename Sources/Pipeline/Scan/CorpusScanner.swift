@@ -1,5 +1,6 @@
 import AudioIO
 import Foundation
+import SystemPackage
 
 /// One audio file of the corpus, as its header describes it.
 public struct ManifestEntry: Sendable, Codable, Equatable {
@@ -364,13 +365,13 @@ public struct CorpusScanner: Sendable {
     static func brokenLinkReason(_ path: String) -> String {
         var status = stat()
         if stat(path, &status) == 0 { return "unreadable entry" }
-        let code = errno
-        if code == ELOOP { return "symbolic link loop (it leads back to itself): not followed" }
+        let code = Errno(rawValue: errno)
+        if code == .tooManySymbolicLinkLevels { return "symbolic link loop (it leads back to itself): not followed" }
         if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-            if code == ENOENT { return "dangling symbolic link: its target '\(target)' does not exist" }
-            return "symbolic link to '\(target)' cannot be followed (\(String(cString: strerror(code))))"
+            if code == .noSuchFileOrDirectory { return "dangling symbolic link: its target '\(target)' does not exist" }
+            return "symbolic link to '\(target)' cannot be followed (\(code))"
         }
-        return "unreadable entry (\(String(cString: strerror(code))))"
+        return "unreadable entry (\(code))"
     }
 
     /// Size of the file at `path` in bytes, or nil when it cannot be read.
