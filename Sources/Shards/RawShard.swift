@@ -28,7 +28,7 @@ public struct RawShard: ~Copyable {
     /// HDF5 1.10 crashes on a damaged heap (see HDF5Store's `HDF5Integrity`). The error's message says what is
     /// damaged.
     public static func checkStructure(path: String) throws(ShardError) {
-        try hdf5 { () throws(HDF5Error) in try HDF5Integrity.checkGlobalHeaps(path: path) }
+        _ = try hdf5 { () throws(HDF5Error) in try HDF5Integrity.checkGlobalHeaps(path: path) }
     }
 
     /// Opens the file at `path` as HDF5 (nothing about the shard format is checked).
