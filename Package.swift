@@ -26,6 +26,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // Floor 0: pure Swift shared by every floor.
@@ -53,7 +54,8 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "AudioIO", "Spectral", "HDF5Store", "Shards", .product(name: "TOMLKit", package: "TOMLKit"),
+                "GenreCore", "AudioIO", "Spectral", "Shards", .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: numeric),
 

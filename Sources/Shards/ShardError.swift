@@ -1,4 +1,4 @@
-public import HDF5Store
+internal import HDF5Store
 
 /// Why a shard could not be written, read or listed. Every case names the file (or directory) involved and prints
 /// as one line.
@@ -12,7 +12,7 @@ public enum ShardError: Error, CustomStringConvertible, Sendable, Equatable {
     /// a clip index out of range...).
     case invalidArgument(path: String, reason: String)
     /// The HDF5 library failed (the error names the file, the C function and the reason).
-    case hdf5(HDF5Error)
+    case hdf5(ShardStorageError)
     /// A file-system operation failed (rename, fsync, directory listing...).
     case io(path: String, reason: String)
 
@@ -46,6 +46,6 @@ func hdf5<Result: ~Copyable>(_ body: () throws(HDF5Error) -> Result) throws(Shar
     do {
         return try body()
     } catch {
-        throw .hdf5(error)
+        throw .hdf5(ShardStorageError(error))
     }
 }

@@ -1,5 +1,3 @@
-public import HDF5Store
-
 /// Everything about a shard except its clips: the class list, the split, the feature geometry, the normalisation
 /// applied and the pipeline's parameters and configuration. The writer stores it; the reader gives it back equal.
 public struct ShardMetadata: Sendable, Equatable {
@@ -17,7 +15,7 @@ public struct ShardMetadata: Sendable, Equatable {
     public var normStd: [Float]
     /// Pipeline parameters stored as root attributes under their own names (`sample_rate`, `n_fft`,
     /// `hop_length`...); names must not be one of `ShardSchema.reservedAttributes`.
-    public var parameters: [String: AttributeValue]
+    public var parameters: [String: ShardParameter]
     /// The whole pipeline configuration as text (e.g. its TOML), stored in the `configuration` attribute.
     public var configuration: String
     /// gzip level 0...9 for the `mel` chunks, or nil (the default) for uncompressed chunks. Compression makes
@@ -26,7 +24,7 @@ public struct ShardMetadata: Sendable, Equatable {
 
     public init(
         classes: [String], split: String, nMels: Int, frames: Int, normMean: [Float], normStd: [Float],
-        parameters: [String: AttributeValue] = [:], configuration: String = "", gzipLevel: Int? = nil
+        parameters: [String: ShardParameter] = [:], configuration: String = "", gzipLevel: Int? = nil
     ) {
         self.classes = classes
         self.split = split

@@ -1,4 +1,4 @@
-import HDF5Store
+internal import HDF5Store
 
 /// Reads one committed shard. Opening validates the whole file against the format (schema version, every dataset
 /// and attribute present with the right type, shapes that agree with each other and with `n_mels`/`frames`/
@@ -78,13 +78,12 @@ public struct ShardReader: ~Copyable, Sendable {
             }
             return info
         }
-        let melInfo = try expect(ShardSchema.melDataset, .float32, [clips, nMels, frames])
-        _ = try expect(ShardSchema.labelDataset, .int32, [clips])
-        _ = try expect(ShardSchema.pathDataset, .string, [clips])
-        _ = try expect(ShardSchema.paddedDataset, .uint8, [clips])
-        _ = try expect(ShardSchema.secondsDataset, .float32, [clips])
-        _ = try expect(ShardSchema.normMeanDataset, .float32, [nMels])
-        _ = try expect(ShardSchema.normStdDataset, .float32, [nMels])
+        var melCompression = HDF5Compression.none
+        for dataset in ShardSchema.datasets(clips: clips, nMels: nMels, frames: frames) {
+            let info = try expect(
+                dataset.name, HDF5ElementType(rawValue: dataset.elementType.rawValue)!, dataset.shape.map { $0! })
+            if dataset.name == ShardSchema.melDataset { melCompression = info.compression }
+        }
 
         let (labels, paths, padded, seconds, normMean, normStd) = try hdf5 { () throws(HDF5Error) in
             (try file.readInt32s(ShardSchema.labelDataset).values, try file.readStrings(ShardSchema.pathDataset),
@@ -95,13 +94,13 @@ public struct ShardReader: ~Copyable, Sendable {
             throw inconsistent("clip \(bad) has label \(labels[bad]), outside the \(classes.count) classes")
         }
         var gzipLevel: Int?
-        if case .gzip(let level) = melInfo.compression { gzipLevel = level }
+        if case .gzip(let level) = melCompression { gzipLevel = level }
 
         self.mel = try hdf5 { () throws(HDF5Error) in try file.openDataset(ShardSchema.melDataset) }
         self.path = path
         self.metadata = ShardMetadata(
             classes: classes, split: split, nMels: nMels, frames: frames, normMean: normMean, normStd: normStd,
-            parameters: attributes.filter { !ShardSchema.reservedAttributes.contains($0.key) },
+            parameters: attributes.filter { !ShardSchema.reservedAttributes.contains($0.key) }.mapValues(ShardParameter.init),
             configuration: configuration, gzipLevel: gzipLevel)
         self.labels = labels
         self.paths = paths

@@ -90,3 +90,25 @@ public enum ShardSchema {
         !split.isEmpty && !split.hasPrefix(".") && !split.contains("/") && !split.utf8.contains(0)
     }
 }
+
+extension ShardSchema {
+    /// One dataset of the format: its name, element type and expected shape (`nil` for an extent not known).
+    public struct DatasetSpecification: Sendable {
+        public var name: String
+        public var elementType: ShardElementType
+        public var shape: [Int?]
+    }
+
+    /// Every dataset of a shard of `clips` clips of `[nMels, frames]`, `/mel` first (the table above).
+    public static func datasets(clips: Int?, nMels: Int?, frames: Int?) -> [DatasetSpecification] {
+        [
+            DatasetSpecification(name: melDataset, elementType: .float32, shape: [clips, nMels, frames]),
+            DatasetSpecification(name: labelDataset, elementType: .int32, shape: [clips]),
+            DatasetSpecification(name: pathDataset, elementType: .string, shape: [clips]),
+            DatasetSpecification(name: paddedDataset, elementType: .uint8, shape: [clips]),
+            DatasetSpecification(name: secondsDataset, elementType: .float32, shape: [clips]),
+            DatasetSpecification(name: normMeanDataset, elementType: .float32, shape: [nMels]),
+            DatasetSpecification(name: normStdDataset, elementType: .float32, shape: [nMels]),
+        ]
+    }
+}

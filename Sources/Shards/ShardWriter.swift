@@ -1,5 +1,5 @@
 import Foundation
-import HDF5Store
+internal import HDF5Store
 
 /// Writes one shard. The file is built under a temporary name in the destination directory
 /// (`.<name>.partial-<pid>-<random>`, ignored by `ShardDirectory`) and gets its final name only in `commit()`,
@@ -67,7 +67,7 @@ public struct ShardWriter: ~Copyable, Sendable {
                 try file.setAttribute(ShardSchema.framesAttribute, to: .int(metadata.frames))
                 try file.setAttribute(ShardSchema.configurationAttribute, to: .string(metadata.configuration))
                 for (name, value) in metadata.parameters.sorted(by: { $0.key < $1.key }) {
-                    try file.setAttribute(name, to: value)
+                    try file.setAttribute(name, to: value.attributeValue)
                 }
             }
             self.mel = consume mel
@@ -168,7 +168,7 @@ public struct ShardWriter: ~Copyable, Sendable {
             try file.setAttribute(ShardSchema.checksumAlgorithmAttribute, to: .string(ShardChecksum.algorithm))
             try file.close()
         } catch {
-            throw .hdf5(error)
+            throw .hdf5(ShardStorageError(error))
         }
         if syncToDisk { try synchronise(temporaryPath) }
         guard rename(temporaryPath, path) == 0 else {

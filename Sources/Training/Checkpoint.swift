@@ -2,6 +2,7 @@ import Foundation
 import HDF5Store
 public import Net
 import Pipeline
+import Shards
 
 /// A trained model and everything prediction needs, in one HDF5 file (`best.h5`, `last.h5`):
 ///
@@ -196,7 +197,7 @@ public struct Checkpoint: Sendable {
 }
 
 /// The shard parameters as canonical JSON, compared between a checkpoint and the shards it is evaluated on.
-func shardParametersJSON(_ parameters: [String: AttributeValue]) -> String {
+func shardParametersJSON(_ parameters: [String: ShardParameter]) -> String {
     let text = parameters.keys.sorted().map { "\"\($0)\": \"\(ShardInspection.show(parameters[$0]!))\"" }
     return "{" + text.joined(separator: ", ") + "}"
 }

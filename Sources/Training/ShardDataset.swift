@@ -1,4 +1,3 @@
-public import HDF5Store
 import Shards
 
 /// One committed shard of a split: where it is and which of the split's clips it holds.
@@ -67,7 +66,7 @@ public final class ShardDataset: Sendable {
     /// Per-band standard deviation in dB that the features were divided by, `[n_mels]`.
     public let normStd: [Float]
     /// The pipeline parameters stored in the shards (`sample_rate`, `hop_length`...).
-    public let parameters: [String: AttributeValue]
+    public let parameters: [String: ShardParameter]
     /// The pipeline configuration as stored in the shards (JSON text).
     public let configuration: String
     /// Every split found in the folder, by name.

@@ -23,8 +23,13 @@ import Testing
         #expect(m.entries.map(\.path) == ["blues/sub/deeper.flac", "blues/ünïcode name.au", "rock/a.WAV", "rock/b.wav"])
         #expect(m.entries.map(\.label) == [0, 0, 1, 1])
         let deeper = m.entries[0]
-        #expect(deeper.sampleRate == 22050 && deeper.channels == 1 && deeper.frames == 11025)
-        #expect(abs(deeper.seconds - 0.5) < 1e-9)
+        #expect(deeper.info.sampleRate == 22050 && deeper.info.channels == 1 && deeper.info.frames == 11025)
+        #expect(abs(deeper.info.seconds - 0.5) < 1e-9)
+        // JSON keeps the header's fields beside the path (the format of `genre scan --json` and part.json).
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(deeper)) as? [String: Any]
+        #expect(Set(json?.keys.map { $0 } ?? []) == ["path", "label", "class", "container", "encoding", "sample_rate",
+                                                      "channels", "frames", "seconds"])
+        #expect(try JSONDecoder().decode(ManifestEntry.self, from: JSONEncoder().encode(deeper)) == deeper)
         let skipped = Dictionary(uniqueKeysWithValues: m.skipped.map { ($0.path, $0.reason) })
         #expect(skipped["blues/fake.wav"] != nil)
         #expect(skipped["jazz/empty.wav"] != nil)

@@ -6,15 +6,6 @@ import Testing
 
 @testable import Pipeline
 
-/// A progress observer that asks the run to stop at its first progress report (mid-extraction).
-final class CancelOnFirstProgress: ProgressObserver, @unchecked Sendable {
-    let flag: CancellationFlag
-    init(_ flag: CancellationFlag) { self.flag = flag }
-    func progress(phase: String, done: Int, total: Int, elapsed: Double) { flag.cancel("SIGINT") }
-    func finish(phase: String, done: Int, elapsed: Double) {}
-    func message(_ line: String) {}
-}
-
 @Suite struct FeatureCacheTests {
     /// A rerun takes every clip from the cache and writes the same shards; changed, added and removed files are
     /// recomputed, dropped and pruned; the result equals a run without the cache.
@@ -52,33 +43,39 @@ final class CancelOnFirstProgress: ProgressObserver, @unchecked Sendable {
         #expect(try Preprocessor(configuration: other, options: .init(corpus: root, output: out)).run().counts.cached == 0)
     }
 
-    /// Interrupted mid-extraction: a clear error saying how to continue, nothing partial under a final name; the
-    /// rerun finishes from the cache and equals an uninterrupted run.
+    /// Interrupted mid-extraction (cancelled from the clip-finished hook after exactly 5 of 20 clips, one worker):
+    /// a clear error saying how far it got and how to continue, those 5 clips' features in the cache and nothing
+    /// partial; no shard, no report. The rerun takes the 5 from the cache and equals an uninterrupted run.
     @Test func interruptedRunResumes() throws {
         let f = TemporaryFolder()
-        let root = try makeCorpus(f, clipsPerGenre: 6, seconds: 2)
-        var config = try smallConfiguration(seconds: 2)
-        config.audio.resampler = .sincMedium  // slow enough that the stop lands mid-run
+        let root = try makeCorpus(f, clipsPerGenre: 2, seconds: 1)
+        let config = try smallConfiguration(seconds: 1)
         let out = f.file("s")
         let flag = CancellationFlag()
+        let stopAfter = 5
+        let options = PreprocessOptions(
+            corpus: root, output: out, jobs: 1, cancellation: flag,
+            clipFinished: { finished in if finished == stopAfter { flag.cancel("SIGINT") } })
         #expect {
-            _ = try Preprocessor(configuration: config, options: .init(corpus: root, output: out, cancellation: flag),
-                                 progress: CancelOnFirstProgress(flag)).run()
+            _ = try Preprocessor(configuration: config, options: options).run()
         } throws: { error in
             guard let e = error as? PipelineError else { return false }
-            return e.interruption == "SIGINT" && e.reason.contains("run the same command again")
+            return e.interruption == "SIGINT" && e.reason.contains("after \(stopAfter) of 20 clips")
+                && e.reason.contains("run the same command again")
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: out)
-        #expect(!names.contains { $0.hasSuffix(".h5") || $0 == "report.json" })
+        #expect(!names.contains { $0.hasSuffix(".h5") || $0 == "report.json" || $0 == "split.tsv" })
         let cached = try FileManager.default.contentsOfDirectory(atPath: out + "/.cache")
         #expect(!cached.contains { $0.contains(".partial") })
-        #expect(cached.count < 60)
+        #expect(cached.count == stopAfter)
 
         let resumed = try Preprocessor(configuration: config, options: .init(corpus: root, output: out)).run()
-        #expect(resumed.counts.cached == cached.count)
+        #expect(resumed.counts.cached == stopAfter)
         let reference = f.file("reference")
         _ = try Preprocessor(configuration: config, options: .init(corpus: root, output: reference, useCache: false)).run()
         #expect(try ShardContents(directory: out) == ShardContents(directory: reference))
+        #expect(try String(contentsOfFile: out + "/split.tsv", encoding: .utf8)
+                == String(contentsOfFile: reference + "/split.tsv", encoding: .utf8))
     }
 
     @Test func secondRunOnTheSameFolderIsRefused() throws {

@@ -11,7 +11,7 @@ private let mels = 16
 private let frames = 40
 
 private func metadata(
-    split: String = "train", gzipLevel: Int? = nil, parameters: [String: AttributeValue]? = nil
+    split: String = "train", gzipLevel: Int? = nil, parameters: [String: ShardParameter]? = nil
 ) -> ShardMetadata {
     ShardMetadata(
         classes: ["blues", "classical", "hip-hop", "música"], split: split, nMels: mels, frames: frames,
@@ -57,6 +57,33 @@ private func entries(of directory: TemporaryDirectory) throws -> [String] {
 }
 
 // MARK: - Writing and reading back
+
+/// The unvalidated reader `genre verify` uses sees what the writer wrote, laid out as `ShardSchema.datasets` says.
+@Test func rawShardReadsEveryPartAsTheSchemaDescribes() throws {
+    let directory = try TemporaryDirectory()
+    let clips = 5
+    let path = try writeShard(in: directory, clips: clips)
+    try RawShard.checkStructure(path: path)
+    let shard = try RawShard(path: path)
+    let attributes = try shard.attributes()
+    #expect(attributes[ShardSchema.schemaAttribute] == .string(ShardSchema.version))
+    #expect(attributes["crop_frames"] == .ints([128, 1292]))
+    for dataset in ShardSchema.datasets(clips: clips, nMels: mels, frames: frames) {
+        let layout = try shard.layout(of: dataset.name)
+        #expect(layout?.elementType == dataset.elementType, "\(dataset.name)")
+        #expect(layout?.shape == dataset.shape.map { $0! }, "\(dataset.name)")
+        #expect(layout?.isCompressed == false)
+    }
+    #expect(try shard.layout(of: "no-such-dataset") == nil)
+    #expect(try shard.labels() == (0..<clips).map { Int32($0 % 4) })
+    #expect(try shard.paths() == (0..<clips).map(clipPath))
+    #expect(try shard.paddedBytes() == (0..<clips).map { $0 % 3 == 0 ? 1 : 0 })
+    #expect(try shard.floats(ShardSchema.secondsDataset) == (0..<clips).map { 20 + Float($0) })
+    #expect(try shard.floats(ShardSchema.normMeanDataset) == metadata().normMean)
+    var batch = [Float](repeating: .nan, count: 2 * mels * frames)
+    try batch.withUnsafeMutableBufferPointer { try shard.mels(from: 3, into: $0) }
+    #expect(batch == clip(3) + clip(4))
+}
 
 @Test(arguments: [(clips: 7, capacity: 7), (clips: 7, capacity: 3), (clips: 5, capacity: 20), (clips: 0, capacity: 4)])
 func shardRoundTripsBitExact(clips: Int, capacity: Int) throws {

@@ -18,7 +18,7 @@ struct HandMadeFolder {
     var classes = ["blues", "jazz", "rock"]
     var nMels = 8
     var frames = 40
-    var parameters: [String: AttributeValue] = ["hop_length": 512, "sample_rate": 22050]
+    var parameters: [String: ShardParameter] = ["hop_length": 512, "sample_rate": 22050]
 
     /// Writes the shards; clip ids count up across all shards in (train, valid, test) then file order, and
     /// `cellValue(clip:band:frame:)` gives their contents. Returns the clip ids of every split in order.

@@ -1,5 +1,6 @@
 import AudioIO
 import Foundation
+import SystemPackage
 
 /// One audio file of the corpus, as its header describes it.
 public struct ManifestEntry: Sendable, Codable, Equatable {
@@ -8,18 +9,34 @@ public struct ManifestEntry: Sendable, Codable, Equatable {
     /// Class index: position of `className` in the sorted class list.
     public var label: Int
     public var className: String
-    /// Container and sample encoding as libsndfile names them (`AU`, `PCM_16`).
-    public var container: String
-    public var encoding: String
-    /// Header values: Hz, channels, sample frames per channel, seconds.
-    public var sampleRate: Int
-    public var channels: Int
-    public var frames: Int
-    public var seconds: Double
+    /// The header as the scan read it: container and encoding as libsndfile names them (`AU`, `PCM_16`), Hz,
+    /// channels, sample frames per channel, seconds.
+    public var info: AudioInfo
 
-    enum CodingKeys: String, CodingKey {
-        case path, label, className = "class", container, encoding
-        case sampleRate = "sample_rate", channels, frames, seconds
+    enum CodingKeys: String, CodingKey { case path, label, className = "class" }
+
+    /// JSON: the header's fields beside the path (`sample_rate`, `channels`, ...), as ``AudioInfo/encodeFlat(to:)``.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(String.self, forKey: .path)
+        label = try c.decode(Int.self, forKey: .label)
+        className = try c.decode(String.self, forKey: .className)
+        info = try AudioInfo(flatFrom: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(label, forKey: .label)
+        try c.encode(className, forKey: .className)
+        try info.encodeFlat(to: encoder)
+    }
+
+    init(path: String, label: Int, className: String, info: AudioInfo) {
+        self.path = path
+        self.label = label
+        self.className = className
+        self.info = info
     }
 }
 
@@ -78,9 +95,7 @@ extension Manifest {
         }
         let labelOf = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let entries = usable.map { u in
-            ManifestEntry(
-                path: u.path, label: labelOf[u.folder]!, className: className[u.folder]!, container: u.container,
-                encoding: u.encoding, sampleRate: u.sampleRate, channels: u.channels, frames: u.frames, seconds: u.seconds)
+            ManifestEntry(path: u.path, label: labelOf[u.folder]!, className: className[u.folder]!, info: u.info)
         }.sorted { $0.label != $1.label ? $0.label < $1.label : utf8Less($0.path, $1.path) }
         self.init(root: root, classes: classes, entries: entries, skipped: skipped)
     }
@@ -113,16 +128,60 @@ public struct ScannedFile: Sendable, Codable, Equatable {
     /// Path relative to the corpus root; `folder` is its class folder.
     public var path: String
     public var folder: String
-    public var container: String
-    public var encoding: String
-    /// Hz, channels, sample frames per channel, seconds.
-    public var sampleRate: Int
-    public var channels: Int
-    public var frames: Int
-    public var seconds: Double
+    /// The header as the scan read it (container, encoding, Hz, channels, frames, seconds).
+    public var info: AudioInfo
 
-    enum CodingKeys: String, CodingKey {
-        case path, folder, container, encoding, sampleRate = "sample_rate", channels, frames, seconds
+    enum CodingKeys: String, CodingKey { case path, folder }
+
+    /// JSON: the header's fields beside the path (`sample_rate`, `channels`, ...), as ``AudioInfo/encodeFlat(to:)``.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decode(String.self, forKey: .path)
+        folder = try c.decode(String.self, forKey: .folder)
+        info = try AudioInfo(flatFrom: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(folder, forKey: .folder)
+        try info.encodeFlat(to: encoder)
+    }
+
+    init(path: String, folder: String, info: AudioInfo) {
+        self.path = path
+        self.folder = folder
+        self.info = info
+    }
+}
+
+extension AudioInfo {
+    enum FlatKeys: String, CodingKey {
+        case container, encoding, sampleRate = "sample_rate", channels, frames, seconds
+        case headerProblem = "header_problem"
+    }
+
+    /// Reads the header fields written by ``encodeFlat(to:)`` from the same JSON object as the entry's own.
+    init(flatFrom decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: FlatKeys.self)
+        self.init(
+            sampleRate: try c.decode(Int.self, forKey: .sampleRate), channels: try c.decode(Int.self, forKey: .channels),
+            frames: try c.decode(Int.self, forKey: .frames), container: try c.decode(String.self, forKey: .container),
+            encoding: try c.decode(String.self, forKey: .encoding),
+            headerProblem: try c.decodeIfPresent(String.self, forKey: .headerProblem))
+    }
+
+    /// Writes the header fields into the entry's JSON object: `container`, `encoding`, `sample_rate`,
+    /// `channels`, `frames`, `seconds` (and `header_problem` when there is one).
+    func encodeFlat(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: FlatKeys.self)
+        try c.encode(container, forKey: .container)
+        try c.encode(encoding, forKey: .encoding)
+        try c.encode(sampleRate, forKey: .sampleRate)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(frames, forKey: .frames)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(headerProblem, forKey: .headerProblem)
     }
 }
 
@@ -233,9 +292,7 @@ public struct CorpusScanner: Sendable {
                     if info.frames <= 0, Self.byteSize(rootPath + "/" + path) == 0 { problem += ": the file is empty" }
                     skipped.append(SkippedFile(path: path, stage: "scan", reason: problem))
                 } else {
-                    usable.append(ScannedFile(
-                        path: path, folder: folder, container: info.container, encoding: info.encoding,
-                        sampleRate: info.sampleRate, channels: info.channels, frames: info.frames, seconds: info.seconds))
+                    usable.append(ScannedFile(path: path, folder: folder, info: info))
                 }
             }
         }
@@ -308,13 +365,13 @@ public struct CorpusScanner: Sendable {
     static func brokenLinkReason(_ path: String) -> String {
         var status = stat()
         if stat(path, &status) == 0 { return "unreadable entry" }
-        let code = errno
-        if code == ELOOP { return "symbolic link loop (it leads back to itself): not followed" }
+        let code = Errno(rawValue: errno)
+        if code == .tooManySymbolicLinkLevels { return "symbolic link loop (it leads back to itself): not followed" }
         if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-            if code == ENOENT { return "dangling symbolic link: its target '\(target)' does not exist" }
-            return "symbolic link to '\(target)' cannot be followed (\(String(cString: strerror(code))))"
+            if code == .noSuchFileOrDirectory { return "dangling symbolic link: its target '\(target)' does not exist" }
+            return "symbolic link to '\(target)' cannot be followed (\(code))"
         }
-        return "unreadable entry (\(String(cString: strerror(code))))"
+        return "unreadable entry (\(code))"
     }
 
     /// Size of the file at `path` in bytes, or nil when it cannot be read.
@@ -329,16 +386,3 @@ public struct CorpusScanner: Sendable {
 
 /// Code-point order of UTF-8 strings (what Python's `sorted` gives), independent of Unicode normalisation rules.
 func utf8Less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
-
-extension ManifestEntry {
-    /// The header values as the scan read them (what extraction plans its reads with).
-    var header: AudioInfo {
-        AudioInfo(sampleRate: sampleRate, channels: channels, frames: frames, container: container, encoding: encoding)
-    }
-}
-
-extension ScannedFile {
-    var header: AudioInfo {
-        AudioInfo(sampleRate: sampleRate, channels: channels, frames: frames, container: container, encoding: encoding)
-    }
-}

@@ -47,13 +47,13 @@ public struct CorpusSurvey: Sendable, Codable {
     public var text: String {
         let m = manifest
         var lines: [String] = []
-        let total = m.entries.reduce(0.0) { $0 + $1.seconds }
+        let total = m.entries.reduce(0.0) { $0 + $1.info.seconds }
         lines.append("corpus \(m.root): \(m.entries.count) usable files in \(m.classes.count) classes, "
                      + String(format: "%.2f h of audio", total / 3600))
         let width = max(8, m.classes.map(\.count).max() ?? 0)
         lines.append("  " + "class".padding(toLength: width, withPad: " ", startingAt: 0) + "  files   seconds (min / mean / max)")
         for (label, name) in m.classes.enumerated() {
-            let s = m.entries.filter { $0.label == label }.map(\.seconds)
+            let s = m.entries.filter { $0.label == label }.map(\.info.seconds)
             let mean = s.isEmpty ? 0 : s.reduce(0, +) / Double(s.count)
             lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0)
                          + String(format: "  %5d   %.1f / %.1f / %.1f", s.count, s.min() ?? 0, mean, s.max() ?? 0))
@@ -64,9 +64,9 @@ public struct CorpusSurvey: Sendable, Codable {
             return c.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
         }
-        lines.append("  formats: " + tally { "\($0.container) \($0.encoding)" })
-        lines.append("  sample rates: " + tally { "\($0.sampleRate) Hz" })
-        lines.append("  channels: " + tally { "\($0.channels)" })
+        lines.append("  formats: " + tally { "\($0.info.container) \($0.info.encoding)" })
+        lines.append("  sample rates: " + tally { "\($0.info.sampleRate) Hz" })
+        lines.append("  channels: " + tally { "\($0.info.channels)" })
         if !m.skipped.isEmpty {
             lines.append("skipped \(m.skipped.count):")
             for s in m.skipped { lines.append("  \(s.path): \(s.reason)") }
@@ -86,7 +86,7 @@ public struct CorpusSurvey: Sendable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try FileSystem.writeAtomically(encoder.encode(self), to: path)
         } catch {
             throw PipelineError(path: path, reason: "cannot write: \(error)")
         }

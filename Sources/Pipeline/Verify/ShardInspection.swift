@@ -1,5 +1,4 @@
 import Foundation
-import HDF5Store
 import Shards
 
 /// `genre inspect`: what a shard folder holds — schema, parameters, classes, clips per class and split — read
@@ -8,7 +7,7 @@ public struct ShardInspection: Sendable {
     public var directory: String
     public var schema: String
     public var classes: [String]
-    public var parameters: [String: AttributeValue]
+    public var parameters: [String: ShardParameter]
     public var nMels: Int
     public var frames: Int
     /// Clips per split and class index.
@@ -73,7 +72,7 @@ public struct ShardInspection: Sendable {
     }
 
     /// A parameter value as `genre inspect` prints it.
-    public static func show(_ v: AttributeValue) -> String {
+    public static func show(_ v: ShardParameter) -> String {
         switch v {
         case .string(let s): return s.contains(" ") ? "'\(s)'" : s
         case .int(let i): return "\(i)"

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import GenreCore
 
 /// Slots that several threads fill, each slot written by exactly one thread and read only after all of them
 /// have finished (`DispatchQueue.concurrentPerform` returns after its last iteration): no two threads touch the
@@ -21,32 +22,13 @@ final class DisjointSlots<T>: @unchecked Sendable {
 func parallelMap<T>(count: Int, workers: Int, _ body: @Sendable (Int) -> T) -> [T] {
     guard count > 0 else { return [] }
     let slots = DisjointSlots<T>(count: count)
-    let next = AtomicCounter()
+    let next = LockedValueBox(0)
     DispatchQueue.concurrentPerform(iterations: max(1, min(workers, count))) { _ in
         while true {
-            let i = next.increment() - 1
+            let i = next.withLockedValue { $0 += 1; return $0 - 1 }
             if i >= count { break }
             slots.set(i, body(i))
         }
     }
     return slots.take()
-}
-
-/// A counter shared by worker threads.
-final class AtomicCounter: @unchecked Sendable {
-    // Invariant: `value` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var value = 0
-    /// Adds one and returns the new value.
-    func increment(by n: Int = 1) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += n
-        return value
-    }
-    var current: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
 }

@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemPackage
 
 /// Per-clip dB spectrograms on disk, keyed by the content of the audio file and the parameters that shape the
 /// features, so that a rerun — after an interruption, or after files were added, removed or changed — recomputes
@@ -79,31 +74,30 @@ public struct FeatureCache: Sendable {
     /// Reads an entry: its outcome when `outcome` (else only its layout is checked and the JSON skipped), and its
     /// spectrogram into `values`. The outer nil: no usable entry.
     private func read(_ key: String, outcome wanted: Bool, into values: UnsafeMutableBufferPointer<Float>?) -> ClipOutcome?? {
-        let fd = open(path(key), O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let file = try? FileDescriptor.open(FilePath(path(key)), .readOnly) else { return nil }
+        defer { try? file.close() }
         var header = [UInt8](repeating: 0, count: 16)
-        guard readFully(fd, &header), Array(header[0..<8]) == Self.magic else { return nil }
+        guard file.readFully(&header), Array(header[0..<8]) == Self.magic else { return nil }
         let length = Int(littleEndianUInt32(header, at: 8)), bands = Int(littleEndianUInt32(header, at: 12))
         guard length > 0, length < 1 << 24, bands < 1 << 16 else { return nil }
         let jsonBytes = (length + 7) & ~7, statisticsBytes = 8 * (1 + 2 * bands)
         guard wanted else {
-            guard lseek(fd, off_t(16 + jsonBytes + statisticsBytes), SEEK_SET) >= 0 else { return nil }
-            if let values, !readFully(fd, UnsafeMutableRawBufferPointer(values)) { return nil }
+            guard (try? file.seek(offset: Int64(16 + jsonBytes + statisticsBytes), from: .start)) != nil else { return nil }
+            if let values, !file.readFully(UnsafeMutableRawBufferPointer(values)) { return nil }
             return .some(nil)
         }
         var json = [UInt8](repeating: 0, count: jsonBytes)
-        guard readFully(fd, &json), var outcome = try? JSONDecoder().decode(ClipOutcome.self, from: Data(json[0..<length])) else {
+        guard file.readFully(&json), var outcome = try? JSONDecoder().decode(ClipOutcome.self, from: Data(json[0..<length])) else {
             return nil
         }
         var count: Int64 = 0
         var moments = [Double](repeating: 0, count: 2 * bands)
-        guard withUnsafeMutableBytes(of: &count, { readFully(fd, $0) }),
-              moments.withUnsafeMutableBytes({ readFully(fd, $0) }), count >= 0
+        guard withUnsafeMutableBytes(of: &count, { file.readFully($0) }),
+              moments.withUnsafeMutableBytes({ file.readFully($0) }), count >= 0
         else { return nil }
         outcome.statistics = BandStatistics(
             count: Int(Int64(littleEndian: count)), mean: Array(moments[0..<bands]), m2: Array(moments[bands...]))
-        if let values, !readFully(fd, UnsafeMutableRawBufferPointer(values)) { return nil }
+        if let values, !file.readFully(UnsafeMutableRawBufferPointer(values)) { return nil }
         return outcome
     }
 
@@ -122,20 +116,23 @@ public struct FeatureCache: Sendable {
         bytes = Self.magic + littleEndianBytes(length) + littleEndianBytes(bands) + bytes
         withUnsafeBytes(of: Int64(statistics.count).littleEndian) { bytes += $0 }
         (statistics.mean + statistics.m2).withUnsafeBytes { bytes += $0 }
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw PipelineError(path: temporary, reason: "cannot create: \(String(cString: strerror(errno)))") }
-        var ok = bytes.withUnsafeBytes { writeFully(fd, $0) }
-        if ok { ok = writeFully(fd, UnsafeRawBufferPointer(values)) }
-        let reason = String(cString: strerror(errno))
-        if close(fd) != 0 { ok = false }
-        guard ok else {
-            unlink(temporary)
-            throw PipelineError(path: final, reason: "cannot write the feature cache: \(reason)")
+        do {
+            let file = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .truncate],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try file.closeAfter {
+                _ = try bytes.withUnsafeBytes { try file.writeAll($0) }
+                _ = try file.writeAll(UnsafeRawBufferPointer(values))
+            }
+        } catch {
+            _ = try? FileManager.default.removeItem(atPath: temporary)
+            throw PipelineError(path: final, reason: "cannot write the feature cache: \(error)")
         }
-        guard rename(temporary, final) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw PipelineError(path: final, reason: "rename failed: \(reason)")
+        do {
+            try FileSystem.rename(temporary, to: final)
+        } catch {
+            _ = try? FileManager.default.removeItem(atPath: temporary)
+            throw PipelineError(path: final, reason: "rename failed: \(error)")
         }
     }
 
@@ -152,7 +149,7 @@ public struct FeatureCache: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return 0 }
         var removed = 0
         for name in names where name.hasSuffix(".clip") && !keep.contains(String(name.dropLast(5))) {
-            if unlink("\(directory)/\(name)") == 0 { removed += 1 }
+            if (try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")) != nil { removed += 1 }
         }
         return removed
     }
@@ -163,7 +160,7 @@ public struct FeatureCache: Sendable {
     /// Leftovers of an interrupted run (temporary names) are never valid entries.
     private func removePartialEntries() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.contains(".partial-") { unlink("\(directory)/\(name)") }
+        for name in names where name.contains(".partial-") { try? FileManager.default.removeItem(atPath: "\(directory)/\(name)") }
     }
 }
 
@@ -173,109 +170,4 @@ private func littleEndianUInt32(_ bytes: [UInt8], at i: Int) -> UInt32 {
 
 private func littleEndianBytes(_ value: UInt32) -> [UInt8] {
     [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
-}
-
-private func readFully(_ fd: Int32, _ bytes: inout [UInt8]) -> Bool {
-    bytes.withUnsafeMutableBytes { readFully(fd, $0) }
-}
-
-private func readFully(_ fd: Int32, _ raw: UnsafeMutableRawBufferPointer) -> Bool {
-    var done = 0
-    while done < raw.count {
-        let n = read(fd, raw.baseAddress! + done, raw.count - done)
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { return false }
-        done += n
-    }
-    return true
-}
-
-private func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { return false }
-        done += n
-    }
-    return true
-}
-
-/// A run-level failure: names the file or folder and the reason, on one line.
-public struct PipelineError: Error, CustomStringConvertible, Sendable {
-    public let path: String?
-    public let reason: String
-    /// The signal that stopped the run ("SIGINT", "SIGTERM"), when it was interrupted rather than failed.
-    public let interruption: String?
-
-    public init(path: String?, reason: String, interruption: String? = nil) {
-        self.path = path
-        self.reason = reason
-        self.interruption = interruption
-    }
-
-    public var description: String { path.map { "\($0): \(reason)" } ?? reason }
-}
-
-/// The first run-level error any worker met (the others stop at their next clip).
-final class FirstError: @unchecked Sendable {
-    // Invariant: `first` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var first: PipelineError?
-    func record(_ e: PipelineError) {
-        lock.lock()
-        defer { lock.unlock() }
-        if first == nil { first = e }
-    }
-    var error: PipelineError? {
-        lock.lock()
-        defer { lock.unlock() }
-        return first
-    }
-}
-
-/// An exclusive lock on an output folder (`.genrekit.lock`, flock): two runs never write the same shards and cache.
-/// Released by `release()`, or by the system when the process ends, however it ends.
-final class OutputLock {
-    private var fd: Int32
-
-    init(directory: String) throws(PipelineError) {
-        let path = directory + "/.genrekit.lock"
-        fd = open(path, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else { throw PipelineError(path: path, reason: "cannot create the lock file: \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw PipelineError(path: directory, reason: "another genre preprocess is writing to this folder")
-        }
-    }
-
-    func release() {
-        if fd >= 0 { close(fd) }
-        fd = -1
-    }
-
-    deinit { release() }
-}
-
-/// Asks a long job to stop at the next safe point (between clips); set from a signal handler's queue.
-public final class CancellationFlag: @unchecked Sendable {
-    // Invariant: `reason` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var reason: String?
-
-    public init() {}
-
-    /// Requests the stop, with what caused it ("SIGINT").
-    public func cancel(_ why: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        if reason == nil { reason = why }
-    }
-
-    /// Why the job was asked to stop, or nil.
-    public var cancelled: String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return reason
-    }
 }

@@ -119,8 +119,7 @@ public struct RunReport: Sendable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            let data = try encoder.encode(self)
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            try FileSystem.writeAtomically(encoder.encode(self), to: path)
         } catch {
             throw PipelineError(path: path, reason: "cannot write the report: \(error)")
         }
