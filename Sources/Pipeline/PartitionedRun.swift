@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 
 /// What one part of a partitioned run leaves for the merge, as `parts/part-K-of-N/part.json` beside that part's

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 import HDF5Store
 import Shards

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 
 /// A name and a value shown in the report's run information table.

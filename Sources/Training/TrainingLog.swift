@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 
 /// One epoch of a run's `log.jsonl`: one JSON object per line with `epoch` and, when known, `train_loss`,

@@ -1,3 +1,4 @@
+import Deflate
 import Foundation
 import HDF5Store
 import Pipeline
@@ -125,16 +126,6 @@ func bitwiseCRC32(_ bytes: [UInt8]) -> UInt32 {
     return ~crc
 }
 
-/// Adler-32 straight from its definition.
-func plainAdler32(_ bytes: [UInt8]) -> UInt32 {
-    var a = 1, b = 0
-    for byte in bytes {
-        a = (a + Int(byte)) % 65521
-        b = (b + a) % 65521
-    }
-    return UInt32(b << 16 | a)
-}
-
 func bigEndian(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     bytes.reduce(0) { $0 << 8 | UInt32($1) }
 }
@@ -162,22 +153,13 @@ func pngChunks(_ png: [UInt8]) -> [PNGChunk]? {
     return at == png.count ? chunks : nil
 }
 
-/// Inflates a zlib stream made only of stored blocks (nil for anything else or a bad Adler-32).
-func inflateStored(_ stream: [UInt8]) -> [UInt8]? {
-    guard stream.count >= 6, stream[0] & 0x0F == 8, (Int(stream[0]) << 8 | Int(stream[1])) % 31 == 0 else { return nil }
-    var out: [UInt8] = []
-    var at = 2
-    while true {
-        guard at + 5 <= stream.count else { return nil }
-        let header = stream[at]
-        guard header & 0b110 == 0 else { return nil }  // BTYPE must be 00
-        let length = Int(stream[at + 1]) | Int(stream[at + 2]) << 8
-        let complement = Int(stream[at + 3]) | Int(stream[at + 4]) << 8
-        guard length ^ complement == 0xFFFF, at + 5 + length <= stream.count else { return nil }
-        out += stream[(at + 5)..<(at + 5 + length)]
-        at += 5 + length
-        if header & 1 == 1 { break }
-    }
-    guard at + 4 == stream.count, bigEndian(stream[at..<(at + 4)]) == plainAdler32(out) else { return nil }
-    return out
+/// The filtered rows of a PNG: its IDAT data inflated by zlib (`uncompress2`, which checks the Adler-32), which must
+/// hold exactly `height * (1 + width * channels)` bytes for the IHDR's size and colour type (2 = RGB, 3 = palette);
+/// nil otherwise.
+func inflateImageData(_ chunks: [PNGChunk]) -> [UInt8]? {
+    guard let header = chunks.first(where: { $0.type == "IHDR" })?.data, header.count == 13 else { return nil }
+    let width = Int(bigEndian(header[0..<4])), height = Int(bigEndian(header[4..<8]))
+    let channels = header[9] == 2 ? 3 : 1
+    let stream = chunks.filter { $0.type == "IDAT" }.flatMap(\.data)
+    return try? Zlib.uncompress(stream, originalSize: height * (1 + width * channels))
 }
