@@ -1,4 +1,3 @@
-import GenreCore
 import Foundation
 import HDF5Store
 import Shards

@@ -1,4 +1,3 @@
-import GenreCore
 import Foundation
 
 /// A name and a value shown in the report's run information table.

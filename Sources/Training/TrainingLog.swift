@@ -1,4 +1,3 @@
-import GenreCore
 import Foundation
 
 /// One epoch of a run's `log.jsonl`: one JSON object per line with `epoch` and, when known, `train_loss`,

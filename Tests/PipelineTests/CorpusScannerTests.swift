@@ -1,4 +1,3 @@
-import GenreCore
 import AudioIO
 import Foundation
 import Testing
