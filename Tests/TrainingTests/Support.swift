@@ -153,13 +153,39 @@ func pngChunks(_ png: [UInt8]) -> [PNGChunk]? {
     return at == png.count ? chunks : nil
 }
 
-/// The filtered rows of a PNG: its IDAT data inflated by zlib (`uncompress2`, which checks the Adler-32), which must
-/// hold exactly `height * (1 + width * channels)` bytes for the IHDR's size and colour type (2 = RGB, 3 = palette);
-/// nil otherwise.
+/// The rows of a PNG as filter-0 rows (each row's filter undone, its filter byte set to 0): its IDAT data inflated
+/// by zlib (`uncompress2`, which checks the Adler-32), which must hold exactly `height * (1 + width * channels)`
+/// bytes for the IHDR's size and colour type (2 = RGB, 3 = palette); nil otherwise.
 func inflateImageData(_ chunks: [PNGChunk]) -> [UInt8]? {
     guard let header = chunks.first(where: { $0.type == "IHDR" })?.data, header.count == 13 else { return nil }
     let width = Int(bigEndian(header[0..<4])), height = Int(bigEndian(header[4..<8]))
     let channels = header[9] == 2 ? 3 : 1
     let stream = chunks.filter { $0.type == "IDAT" }.flatMap(\.data)
-    return try? Zlib.uncompress(stream, originalSize: height * (1 + width * channels))
+    let rowBytes = width * channels
+    guard var raw = try? Zlib.uncompress(stream, originalSize: height * (1 + rowBytes)) else { return nil }
+    // Undo each row's filter (PNG specification, section 9), leaving the rows as filter-0 rows.
+    for row in 0..<height {
+        let at = row * (1 + rowBytes) + 1
+        let filter = raw[at - 1]
+        for i in 0..<rowBytes {
+            let left = i >= channels ? Int(raw[at + i - channels]) : 0
+            let up = row > 0 ? Int(raw[at - 1 - rowBytes + i]) : 0
+            let upLeft = row > 0 && i >= channels ? Int(raw[at - 1 - rowBytes + i - channels]) : 0
+            let p = left + up - upLeft
+            let paeth = abs(p - left) <= abs(p - up) && abs(p - left) <= abs(p - upLeft)
+                ? left : (abs(p - up) <= abs(p - upLeft) ? up : upLeft)
+            let predictor: Int
+            switch filter {
+            case 0: predictor = 0
+            case 1: predictor = left
+            case 2: predictor = up
+            case 3: predictor = (left + up) / 2
+            case 4: predictor = paeth
+            default: return nil
+            }
+            raw[at + i] = raw[at + i] &+ UInt8(predictor)
+        }
+        raw[at - 1] = 0
+    }
+    return raw
 }
