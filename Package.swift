@@ -6,9 +6,11 @@
 //   5  Training                               data loading, trainer, checkpoints, evaluation, reports, prediction
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
-//   2  AudioIO  Spectral  HDF5Store  Net      typed Swift owners of the C libraries' handles; the CNN library
-//   1  CSndFile CSampleRate CSoxr CFFTW CHDF5 CBLAS   module maps and prefixed static-inline shims only
-//   0  GenreCore                              pure Swift used by every floor: the seeded generator, the lock box
+//   2  AudioIO  Spectral  HDF5Store  Net  XXHash  Deflate   typed Swift owners of the C libraries; the CNN library
+//   1  CSndFile CSampleRate CSoxr CFFTW CHDF5 CBLAS CZlib CXXHash   module maps and prefixed static-inline shims only
+//      ConfigurationDecoding                  TOML configuration files into Codable values (TOMLKit)
+//   0  GenreCore                              pure Swift used by every floor: the seeded generator, the lock box,
+//                                             progress reporting
 import PackageDescription
 
 /// Numeric loops are the product: keep them optimised and free of exclusivity checks in release builds.
@@ -31,6 +33,7 @@ let package = Package(
     targets: [
         // Floor 0: pure Swift shared by every floor.
         .target(name: "GenreCore", swiftSettings: numeric),
+        .target(name: "ConfigurationDecoding", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
 
         // Floor 1: C libraries from Debian.
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
@@ -39,22 +42,26 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
 
         // Floor 2: Swift owners of the C handles.
-        .target(name: "AudioIO", dependencies: ["CSndFile", "CSampleRate", "CSoxr"], swiftSettings: numeric),
-        .target(name: "Spectral", dependencies: ["CFFTW"], swiftSettings: numeric),
+        .target(name: "AudioIO", dependencies: ["GenreCore", "CSndFile", "CSampleRate", "CSoxr"], swiftSettings: numeric),
+        .target(name: "Spectral", dependencies: ["GenreCore", "CFFTW"], swiftSettings: numeric),
         .target(name: "HDF5Store", dependencies: ["CHDF5"], swiftSettings: numeric),
-        .target(name: "Net", dependencies: ["CBLAS"], swiftSettings: numeric),
+        .target(name: "Net", dependencies: ["GenreCore", "CBLAS"], swiftSettings: numeric),
+        .target(name: "XXHash", dependencies: ["CXXHash"], swiftSettings: numeric),
+        .target(name: "Deflate", dependencies: ["CZlib"]),
 
         // Floor 3: the shard format; the built-in corpus.
-        .target(name: "Shards", dependencies: ["HDF5Store"], swiftSettings: numeric),
-        .target(name: "SyntheticCorpus", dependencies: ["AudioIO"], swiftSettings: numeric),
+        .target(name: "Shards", dependencies: ["HDF5Store", "XXHash"], swiftSettings: numeric),
+        .target(name: "SyntheticCorpus", dependencies: ["GenreCore", "AudioIO"], swiftSettings: numeric),
 
         // Floor 4: the preprocessing pipeline.
         .target(
             name: "Pipeline",
             dependencies: [
-                "GenreCore", "AudioIO", "Spectral", "Shards", .product(name: "TOMLKit", package: "TOMLKit"),
+                "GenreCore", "ConfigurationDecoding", "AudioIO", "Spectral", "Shards", "XXHash",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: numeric),
@@ -62,14 +69,14 @@ let package = Package(
         // Floor 5: training and evaluation.
         .target(
             name: "Training",
-            dependencies: ["Pipeline", "Shards", "HDF5Store", "Net", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Shards", "HDF5Store", "Net", "Deflate"],
             swiftSettings: numeric),
 
         // Floor 6: the command-line tool.
         .executableTarget(
             name: "GenreCLI",
             dependencies: [
-                "Pipeline", "Training", "Net", "SyntheticCorpus",
+                "GenreCore", "ConfigurationDecoding", "Pipeline", "Training", "Net", "SyntheticCorpus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -80,11 +87,17 @@ let package = Package(
         .testTarget(name: "SpectralTests", dependencies: ["Spectral", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "TestSupport"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "HDF5Store", "TestSupport"]),
-        .testTarget(name: "SyntheticCorpusTests", dependencies: ["SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
-        .testTarget(name: "NetTests", dependencies: ["Net", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "SyntheticCorpusTests", dependencies: ["GenreCore", "SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
+        .testTarget(name: "NetTests", dependencies: ["GenreCore", "Net", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "Pipeline", "Shards", "SyntheticCorpus", "HDF5Store", "Net", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "SyntheticCorpus", "AudioIO", "Shards", "TestSupport"]),
+            dependencies: [
+                "GenreCore", "Training", "Pipeline", "Shards", "SyntheticCorpus", "HDF5Store", "Net", "Deflate", "TestSupport",
+            ]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: [
+                "GenreCore", "ConfigurationDecoding", "Pipeline", "SyntheticCorpus", "AudioIO", "Shards", "TestSupport",
+            ]),
     ]
 )

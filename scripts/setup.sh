@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages GenreKit builds against, when they are missing. Idempotent; quiet when all is there.
 set -euo pipefail
-PACKAGES=(pkg-config libsndfile1-dev libsamplerate0-dev libsoxr-dev libfftw3-dev libhdf5-dev hdf5-tools libopenblas-dev)
+PACKAGES=(pkg-config libsndfile1-dev libsamplerate0-dev libsoxr-dev libfftw3-dev libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev libxxhash-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

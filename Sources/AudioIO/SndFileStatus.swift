@@ -1,5 +1,6 @@
 internal import CSndFile
 import Foundation
+import GenreCore
 
 /// The one place where libsndfile's return values become ``AudioError``s.
 ///
@@ -32,17 +33,14 @@ enum SndFileStatus {
     /// globals (`sf_errno` and its message buffer), so opens are serialised by `openLock` and the message is
     /// read under the same lock; parallel workers would otherwise read each other's reasons.
     static func open(_ path: String, mode: Int32, info: inout SF_INFO) throws(AudioError) -> OpaquePointer {
-        openLock.lock()
-        let handle = sf_open(path, mode, &info)
-        var code: Int32 = 0
-        var message: String?
-        if handle == nil {
-            code = sf_error(nil)
-            if code == 0 { code = Int32(SF_ERR_SYSTEM) }
-            message = sf_strerror(nil).map { String(cString: $0) }
+        let (opened, code, failure) = openLock.withLockedValue { _ -> (OpaquePointer?, Int32, String?) in
+            let handle = sf_open(path, mode, &info)
+            guard handle == nil else { return (handle, 0, nil) }
+            let code = sf_error(nil)
+            return (nil, code == 0 ? Int32(SF_ERR_SYSTEM) : code, sf_strerror(nil).map { String(cString: $0) })
         }
-        openLock.unlock()
-        if let handle { return handle }
+        if let opened { return opened }
+        var message = failure
         // libsndfile calls a directory or an empty file "Format not recognised": say what it is.
         if mode == CSndFile_mode_read(), let what = nonFileDescription(path) {
             message = "\(what) (\(message ?? "libsndfile error \(code)"))"
@@ -66,5 +64,5 @@ enum SndFileStatus {
     }
 
     /// Serialises `sf_open` and the read of its global error state (see ``open(_:mode:info:)``).
-    private static let openLock = NSLock()
+    private static let openLock = LockedValueBox<Void>(())
 }

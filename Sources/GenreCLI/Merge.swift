@@ -1,3 +1,4 @@
+import GenreCore
 import ArgumentParser
 import Foundation
 import Pipeline

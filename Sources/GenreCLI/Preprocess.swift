@@ -1,3 +1,5 @@
+import ConfigurationDecoding
+import GenreCore
 import ArgumentParser
 import Foundation
 import Pipeline

@@ -1,3 +1,4 @@
+import ConfigurationDecoding
 import ArgumentParser
 import Foundation
 import Pipeline

@@ -1,3 +1,5 @@
+import GenreCore
+
 /// 2-D convolution with bias over NCHW images (PyTorch `Conv2d`, cross-correlation): input `[N, Cin, H, W]`,
 /// weight `[Cout, Cin, k, k]`, bias `[Cout]`, output `[N, Cout, H', W']` with
 /// `H' = (H + 2 padding - k) / stride + 1`.
@@ -28,7 +30,7 @@ final class Conv2D: Layer {
     /// A 1x1 convolution without padding or stride needs no unfolding: the input already is the column matrix.
     var isPointwise: Bool { kernel == 1 && padding == 0 && stride == 1 }
 
-    init(name: String, inputShape: [Int], outChannels: Int, kernel: Int, padding: Int, stride: Int, generator: inout NetRandom) {
+    init(name: String, inputShape: [Int], outChannels: Int, kernel: Int, padding: Int, stride: Int, generator: inout SplitMix64) {
         self.inputShape = inputShape
         inChannels = inputShape[0]
         height = inputShape[1]
@@ -43,7 +45,7 @@ final class Conv2D: Layer {
         weight = Parameter(name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel])
         bias = Parameter(name: "\(name).bias", shape: [outChannels])
         let std = Float((2.0 / Double(inChannels * kernel * kernel)).squareRoot())
-        for i in 0..<weight.count { weight.values[i] = Float(generator.nextNormal()) * std }
+        for i in 0..<weight.count { weight.values[i] = Float(generator.normal()) * std }
     }
 
     var parameters: [Parameter] { [weight, bias] }

@@ -1,3 +1,4 @@
+import GenreCore
 import Dispatch
 
 /// Training and evaluation throughput of the default genre CNN (``ModelSpec/genreCNN(classes:inputShape:)``,
@@ -22,7 +23,7 @@ public enum NetBenchmark {
         let model: Sequential
         do { model = try Sequential(spec: spec, seed: 1) } catch { fatalError("\(error)") }
         model.parallelism = parallelism
-        var generator = NetRandom(seed: 2)
+        var generator = SplitMix64(seed: 2)
         let input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
         let labels = (0..<batch).map { _ in Int(generator.next() % 10) }
         let optimizer = Adam(parameters: model.parameters, learningRate: 1e-3)

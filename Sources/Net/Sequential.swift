@@ -1,3 +1,5 @@
+import GenreCore
+
 /// A sequential network built from a ``ModelSpec``: forward, backward, parameters and checkpoint state.
 ///
 /// Shapes: ``forward(_:training:)`` takes `[N] + spec.inputShape` (NCHW, e.g. `[N, 1, 128, 128]`) and returns
@@ -28,7 +30,7 @@ public final class Sequential {
     private var lastForwardWasTraining = false
 
     /// Builds the model, checking every layer's input shape, and initialises it from `seed` (He-normal conv and
-    /// linear weights, zero biases, batch-norm gamma 1 and beta 0, dropout masks seeded; see ``NetRandom``).
+    /// linear weights, zero biases, batch-norm gamma 1 and beta 0, dropout masks seeded; see ``SplitMix64``).
     /// Throws ``NetError/invalidLayer(index:layer:reason:)`` naming the first layer that does not fit.
     public convenience init(spec: ModelSpec, seed: UInt64) throws(NetError) {
         try self.init(spec: spec, seed: seed, fusing: true)
@@ -43,7 +45,7 @@ public final class Sequential {
         guard spec.classes >= 1 else { throw .invalidModel(reason: "classes must be >= 1, got \(spec.classes)") }
         guard !spec.layers.isEmpty else { throw .invalidModel(reason: "the model has no layers") }
 
-        var generator = NetRandom(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var shape = spec.inputShape
         var built = [any Layer]()
         for (index, layerSpec) in spec.layers.enumerated() {
@@ -76,7 +78,7 @@ public final class Sequential {
         gradients = boundarySizes.map { _ in Buffer<Float>() }
     }
 
-    private static func makeLayer(_ layer: LayerSpec, index: Int, inputShape shape: [Int], generator: inout NetRandom)
+    private static func makeLayer(_ layer: LayerSpec, index: Int, inputShape shape: [Int], generator: inout SplitMix64)
         throws(NetError) -> any Layer
     {
         let name = "\(index).\(layer.kind)"
@@ -130,7 +132,7 @@ public final class Sequential {
     /// not part of ``stateDictionary()``: a trainer that reseeds at the start of every epoch from (run seed, epoch)
     /// draws the same masks after resuming from a checkpoint as an uninterrupted run.
     public func reseedStochasticLayers(seed: UInt64) {
-        var generator = NetRandom(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for layer in layers {
             var layerGenerator = generator.split()
             if let dropout = layer as? Dropout { dropout.reseed(layerGenerator.split()) }

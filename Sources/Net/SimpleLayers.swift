@@ -1,3 +1,5 @@
+import GenreCore
+
 /// `y = max(0, x)` elementwise, any shape. Backward passes the gradient where the output is positive
 /// (PyTorch's convention: zero gradient at exactly 0).
 final class ReLU: Layer {
@@ -142,18 +144,18 @@ final class GlobalAveragePool: Layer {
 }
 
 /// Inverted dropout, any shape: training keeps each element with probability `1 - p` and scales kept elements
-/// by `1 / (1 - p)`; evaluation is the identity. Masks come from the layer's own ``NetRandom`` (derived from the
+/// by `1 / (1 - p)`; evaluation is the identity. Masks come from the layer's own ``SplitMix64`` (derived from the
 /// model seed), drawn in element order, one uniform Float per element.
 final class Dropout: Layer {
     let inputShape: [Int]
     var outputShape: [Int] { inputShape }
     let probability: Double
     private let size: Int
-    private var generator: NetRandom
+    private var generator: SplitMix64
     /// `0` or `1 / (1 - p)` per element of the last training forward.
     private let mask = Buffer<Float>()
 
-    init(inputShape: [Int], probability: Double, generator: NetRandom) {
+    init(inputShape: [Int], probability: Double, generator: SplitMix64) {
         self.inputShape = inputShape
         self.probability = probability
         size = inputShape.reduce(1, *)
@@ -161,7 +163,7 @@ final class Dropout: Layer {
     }
 
     /// Restarts the mask stream from `generator`.
-    func reseed(_ generator: NetRandom) { self.generator = generator }
+    func reseed(_ generator: SplitMix64) { self.generator = generator }
 
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
         let count = batch * size
@@ -172,7 +174,7 @@ final class Dropout: Layer {
         let m = mask.reserve(count)
         let keep = Float(1 - probability), scale = Float(1 / (1 - probability))
         for i in 0..<count {
-            m[i] = generator.nextUniformFloat() < keep ? scale : 0
+            m[i] = generator.unitFloat() < keep ? scale : 0
             output[i] = input[i] * m[i]
         }
     }
@@ -201,7 +203,7 @@ final class Linear: Layer {
     let weight: Parameter
     let bias: Parameter
 
-    init(name: String, inFeatures: Int, outFeatures: Int, generator: inout NetRandom) {
+    init(name: String, inFeatures: Int, outFeatures: Int, generator: inout SplitMix64) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         inputShape = [inFeatures]
@@ -209,7 +211,7 @@ final class Linear: Layer {
         weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures])
         bias = Parameter(name: "\(name).bias", shape: [outFeatures])
         let std = Float((2.0 / Double(inFeatures)).squareRoot())
-        for i in 0..<weight.count { weight.values[i] = Float(generator.nextNormal()) * std }
+        for i in 0..<weight.count { weight.values[i] = Float(generator.normal()) * std }
     }
 
     var parameters: [Parameter] { [weight, bias] }

@@ -1,3 +1,5 @@
+import GenreCore
+
 /// A dense Float32 array with a shape, stored row-major (the last index varies fastest).
 ///
 /// Layouts used by Net:
@@ -31,10 +33,10 @@ public struct Tensor: Sendable, Equatable, Hashable, Codable {
     }
 
     /// A tensor of `shape` filled with independent normal deviates (mean 0, standard deviation `standardDeviation`).
-    public init(shape: [Int], normalStandardDeviation standardDeviation: Float, generator: inout NetRandom) {
+    public init(shape: [Int], normalStandardDeviation standardDeviation: Float, generator: inout SplitMix64) {
         let count = shape.reduce(1, *)
         var values = [Float](repeating: 0, count: count)
-        for i in 0..<count { values[i] = Float(generator.nextNormal()) * standardDeviation }
+        for i in 0..<count { values[i] = Float(generator.normal()) * standardDeviation }
         self.init(shape: shape, scalars: values)
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GenreCore
 
 /// How a model spreads one batch over the CPU cores.
 public enum Parallelism: Sendable, Equatable, Hashable, Codable {
@@ -24,20 +25,19 @@ struct WorkerHandoff<T>: @unchecked Sendable {
 }
 
 /// Hands out chunk numbers `0..<count` to the workers of one batch, first come first served, under a lock.
-/// Invariant behind `@unchecked Sendable`: `next` is only read and written with `lock` held.
-final class ChunkDispenser: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
+struct ChunkDispenser: Sendable {
+    /// The next chunk to hand out.
+    private let next = LockedValueBox(0)
     private let count: Int
 
     init(count: Int) { self.count = count }
 
     func take() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < count else { return nil }
-        next += 1
-        return next - 1
+        next.withLockedValue { next in
+            guard next < count else { return nil }
+            next += 1
+            return next - 1
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import GenreCore
 import AudioIO
 import Foundation
 import Spectral
@@ -298,13 +299,5 @@ public struct ClipFeatureExtractor: ~Copyable {
         var (a, b) = (a, b)
         while b != 0 { (a, b) = (b, a % b) }
         return max(1, a)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a Double (shared with the training loop).
-    package var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
     }
 }

@@ -1,48 +1,11 @@
+import GenreCore
+
 /// The three partitions of a corpus. Raw values are the names used in shard file names and attributes.
 public enum DataSplit: String, Sendable, Codable, CaseIterable, Comparable {
     case train, valid, test
 
     public static func < (a: DataSplit, b: DataSplit) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64) whose sequence is fixed by this code, not by the standard
-/// library's version: splits and training order depend only on the seed.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform integer in 0..<bound (Lemire's multiply-shift with rejection), stable across platforms.
-    public mutating func below(_ bound: Int) -> Int {
-        precondition(bound > 0)
-        let b = UInt64(bound)
-        var m = next().multipliedFullWidth(by: b)
-        if m.low < b {
-            let threshold = (0 &- b) % b
-            while m.low < threshold { m = next().multipliedFullWidth(by: b) }
-        }
-        return Int(m.high)
-    }
-
-    /// Uniform Double in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    /// Fisher–Yates shuffle with this generator (the standard library's algorithm may change between versions).
-    public mutating func shuffle<T>(_ items: inout [T]) {
-        guard items.count > 1 else { return }
-        for i in stride(from: items.count - 1, to: 0, by: -1) {
-            items.swapAt(i, below(i + 1))
-        }
     }
 }
 
@@ -55,7 +18,7 @@ public enum Splitter {
         labels: [Int], classCount: Int, train: Double, valid: Double, test: Double, seed: UInt64
     ) -> [DataSplit] {
         var result = [DataSplit](repeating: .train, count: labels.count)
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for c in 0..<classCount {
             var members = labels.indices.filter { labels[$0] == c }
             let n = members.count
@@ -133,4 +96,5 @@ public enum Splitter {
     }
 }
 
+import GenreCore
 import Foundation

@@ -30,6 +30,7 @@ public enum ShardError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case .wrongSchema(let path, let found?):
             "\(path): not a shard of schema \"\(ShardSchema.version)\" (its schema attribute is \(found))"
+                + (found == "\"\(ShardChecksum.retiredSchema)\"" ? ": " + ShardChecksum.olderShardMessage : "")
         case .wrongSchema(let path, nil):
             "\(path): not a GenreKit shard (no \"\(ShardSchema.schemaAttribute)\" attribute)"
         case .inconsistent(let path, let reason): "\(path): inconsistent shard: \(reason)"

@@ -1,4 +1,4 @@
-/// The GenreKit shard format, version `genrekit-shard/1`: the one place that names its files, datasets and
+/// The GenreKit shard format, version `genrekit-shard/2`: the one place that names its files, datasets and
 /// attributes.
 ///
 /// A shard is an HDF5 file `<split>-<NNNNN>.h5` (`NNNNN` = index, 5 digits from `00000`) holding, for `clips`
@@ -18,13 +18,13 @@
 /// (`sample_rate`, `n_fft`, `hop_length`, ...). Strings are variable-length UTF-8 (h5py reads `str`).
 ///
 /// Shards written since checksums were added also carry `checksum` (16 lower-case hex digits) and
-/// `checksum_algorithm` (`"genrekit-lanehash64/1"`): a 64-bit hash of the clip data as written — the bytes of
+/// `checksum_algorithm` (`"xxh64"`): XXH64, seed 0, of the clip data as written — the bytes of
 /// `/mel` clip by clip, then `/label`, `/path` (each path's UTF-8 bytes and a `0x00`), `/padded` and `/seconds`,
 /// little-endian as stored. `ShardChecksum` defines it exactly. Readers do not check it when opening (too slow
 /// for training); `ShardReader.verifyChecksum()` and `genre verify` recompute it. Shards without it stay valid.
 public enum ShardSchema {
     /// The value of the `schema` attribute written and accepted by this version of the code.
-    public static let version = "genrekit-shard/1"
+    public static let version = "genrekit-shard/2"
 
     /// The file name extension (without the dot).
     public static let fileExtension = "h5"

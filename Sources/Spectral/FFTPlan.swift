@@ -1,4 +1,5 @@
 import Foundation
+import GenreCore
 internal import CFFTW
 
 /// How long FFTW may spend choosing an algorithm when a plan is made (FFTW's planner rigour flags).
@@ -22,7 +23,7 @@ public enum PlanningEffort: Sendable, Hashable {
 /// Serialises every call into FFTW's planner (plan creation and destruction): the planner keeps global state and
 /// is not thread-safe. Executing an existing plan with the new-array functions (`fftwf_execute_dft`) is thread-safe
 /// and needs no lock.
-let fftwPlannerLock = NSLock()
+let fftwPlannerLock = LockedValueBox<Void>(())
 
 /// An FFT plan for real frames of `size` samples (single precision, FFTW).
 ///
@@ -104,20 +105,18 @@ extension FFTPlan {
     /// (``importWisdom(_:)``) before making plans in later runs, to make them pick the same algorithms and give
     /// bit-identical results; `.estimate` plans are deterministic without wisdom.
     public static func exportWisdom() -> String {
-        fftwPlannerLock.lock()
-        defer { fftwPlannerLock.unlock() }
-        guard let text = fftwf_export_wisdom_to_string() else { return "" }
-        defer { fftwf_free(text) }
-        return String(cString: text)
+        fftwPlannerLock.withLockedValue { _ in
+            guard let text = fftwf_export_wisdom_to_string() else { return "" }
+            defer { fftwf_free(text) }
+            return String(cString: text)
+        }
     }
 
     /// Adds wisdom exported by ``exportWisdom()`` (from this or another process on the same machine and FFTW
     /// build) to FFTW's planner; plans made afterwards for the same sizes reuse its algorithms instead of timing.
     /// Throws a ``SpectralError`` naming `fftwf_import_wisdom_from_string` when FFTW rejects the text.
     public static func importWisdom(_ wisdom: String) throws(SpectralError) {
-        fftwPlannerLock.lock()
-        defer { fftwPlannerLock.unlock() }
-        let accepted = fftwf_import_wisdom_from_string(wisdom) != 0
+        let accepted = fftwPlannerLock.withLockedValue { _ in fftwf_import_wisdom_from_string(wisdom) != 0 }
         _ = try fftwChecked(
             "fftwf_import_wisdom_from_string", "\(wisdom.utf8.count) bytes of text that are not FFTW wisdom",
             accepted ? () : nil, failure: "0")
@@ -132,25 +131,22 @@ func makeFFTWPlan(
     _ plan: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> OpaquePointer?
 ) throws(SpectralError) -> (plan: OpaquePointer, inputAlignment: Int32, outputAlignment: Int32) {
     let input = FFTBuffer(count: inputFloats), output = FFTBuffer(count: outputFloats)
-    fftwPlannerLock.lock()
-    defer { fftwPlannerLock.unlock() }
-    let made = try fftwChecked(function, request(), plan(input.pointer, output.pointer))
-    return (made, fftwf_alignment_of(input.pointer), fftwf_alignment_of(output.pointer))
+    var made: OpaquePointer?
+    try fftwPlannerLock.withLockedValue { (_) throws(SpectralError) in
+        made = try fftwChecked(function, request(), plan(input.pointer, output.pointer))
+    }
+    return (made!, fftwf_alignment_of(input.pointer), fftwf_alignment_of(output.pointer))
 }
 
 /// Destroys an FFTW plan under `fftwPlannerLock`.
 func destroyFFTWPlan(_ plan: OpaquePointer) {
-    fftwPlannerLock.lock()
-    fftwf_destroy_plan(plan)
-    fftwPlannerLock.unlock()
+    fftwPlannerLock.withLockedValue { _ in fftwf_destroy_plan(plan) }
 }
 
 /// The process-wide cache behind ``FFTPlan/shared(size:effort:)``.
-/// Invariant behind `@unchecked Sendable`: `plans` is only read and written while holding `lock`.
-final class PlanCache: @unchecked Sendable {
+final class PlanCache: Sendable {
     static let instance = PlanCache()
-    private let lock = NSLock()
-    private var plans: [Key: FFTPlan] = [:]
+    private let plans = LockedValueBox<[Key: FFTPlan]>([:])
 
     private struct Key: Hashable {
         let size: Int
@@ -158,13 +154,13 @@ final class PlanCache: @unchecked Sendable {
     }
 
     func plan(size: Int, effort: PlanningEffort) -> FFTPlan {
-        lock.lock()
-        defer { lock.unlock() }
         let key = Key(size: size, effort: effort)
-        if let plan = plans[key] { return plan }
-        let plan = FFTPlan(size: size, effort: effort)
-        plans[key] = plan
-        return plan
+        return plans.withLockedValue { plans in
+            if let plan = plans[key] { return plan }
+            let plan = FFTPlan(size: size, effort: effort)
+            plans[key] = plan
+            return plan
+        }
     }
 }
 

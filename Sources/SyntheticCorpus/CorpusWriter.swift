@@ -1,5 +1,6 @@
 internal import Foundation
 internal import AudioIO
+internal import GenreCore
 
 /// A failure while writing the corpus that is not the audio writer's own (those are ``AudioIO/AudioError``s).
 public struct SyntheticCorpusError: Error, CustomStringConvertible, Sendable {
@@ -94,33 +95,30 @@ extension SyntheticCorpus {
 /// Hands out clip indices to the writer's worker threads and records the first failure (after which no new
 /// clips are handed out).
 ///
-/// `@unchecked Sendable`: every stored property is only read or written while holding `lock`.
-private final class ClipQueue: @unchecked Sendable {
-    private let lock = NSLock()
+private final class ClipQueue: Sendable {
+    private struct State {
+        var nextIndex = 0
+        var firstFailure: (any Error)?
+    }
+    private let state = LockedValueBox(State())
     private let count: Int
-    private var nextIndex = 0
-    private var firstFailure: (any Error)?
 
     init(count: Int) { self.count = count }
 
     /// The next clip to write, or nil when all are taken or a worker failed.
     func take() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard firstFailure == nil, nextIndex < count else { return nil }
-        nextIndex += 1
-        return nextIndex - 1
+        state.withLockedValue { state in
+            guard state.firstFailure == nil, state.nextIndex < count else { return nil }
+            state.nextIndex += 1
+            return state.nextIndex - 1
+        }
     }
 
     func fail(_ error: any Error) {
-        lock.lock()
-        defer { lock.unlock() }
-        if firstFailure == nil { firstFailure = error }
+        state.withLockedValue { state in
+            if state.firstFailure == nil { state.firstFailure = error }
+        }
     }
 
-    var failure: (any Error)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return firstFailure
-    }
+    var failure: (any Error)? { state.withLockedValue { $0.firstFailure } }
 }

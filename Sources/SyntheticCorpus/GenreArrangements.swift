@@ -1,3 +1,5 @@
+internal import GenreCore
+
 /// The ten genre arrangers. Each one loads its drum kit, builds its instruments (with per-clip variation drawn
 /// from the studio's random generator), writes every bar of the clip into the studio's buses and returns how the
 /// buses are mixed. Positions are in beats; MIDI note numbers for pitch.
@@ -25,8 +27,8 @@ enum GenreArrangements {
         var degree: Int
         let range: ClosedRange<Int>
 
-        mutating func step(_ random: inout CorpusRandom, largest: Int = 2) -> Int {
-            var next = degree + random.below(2 * largest + 1) - largest
+        mutating func step(_ random: inout SplitMix64, largest: Int = 2) -> Int {
+            var next = degree + random.belowByModulo(2 * largest + 1) - largest
             if next < range.lowerBound { next = range.lowerBound + (range.lowerBound - next) }
             if next > range.upperBound { next = range.upperBound - (next - range.upperBound) }
             degree = min(max(next, range.lowerBound), range.upperBound)
@@ -40,7 +42,7 @@ enum GenreArrangements {
     }
 
     /// A piano-like voice: mellow partials with a bright hammer transient and a long free decay.
-    static func makePiano(_ random: inout CorpusRandom, brightness: Double) -> ToneInstrument {
+    static func makePiano(_ random: inout SplitMix64, brightness: Double) -> ToneInstrument {
         var partials = Wavetable.sawtooth(harmonics: 24, rolloff: 1.9 - brightness * 0.4)
         partials[1] *= 1.2
         partials[2] *= 0.8
@@ -51,7 +53,7 @@ enum GenreArrangements {
     }
 
     /// An upright (acoustic) bass: few partials, plucked transient, short decay.
-    static func makeUprightBass(_ random: inout CorpusRandom) -> ToneInstrument {
+    static func makeUprightBass(_ random: inout SplitMix64) -> ToneInstrument {
         ToneInstrument(
             body: Wavetable(harmonics: [1, 0.5, 0.25, 0.12, 0.06]),
             transient: Wavetable(harmonics: Wavetable.sawtooth(harmonics: 12, rolloff: 1.3)), transientLevel: 0.5, transientDecay: 0.02,
@@ -68,7 +70,7 @@ enum GenreArrangements {
         let leadTonic = register(key, from: 57)
         var form = [0, 0, 0, 0, 5, 5, 0, 0, 7, 5, 0, 7]
         if s.random.chance(0.5) { form[1] = 5 }
-        let formOffset = s.random.below(12)
+        let formOffset = s.random.belowByModulo(12)
 
         s.load(.kick, .kick(startHz: 120, endHz: 55, decay: 0.2, click: 0.2))
         s.load(.snare, .snare(toneHz: 200 + s.random.uniform(-20, 20), noiseDecay: 0.1, tone: 0.6, highPassHz: 700, lowPassHz: 5_000))
@@ -87,7 +89,7 @@ enum GenreArrangements {
             transient: Wavetable(harmonics: Wavetable.sawtooth(harmonics: 40, rolloff: 1.0)), transientLevel: 0.6, transientDecay: 0.03,
             attack: 0.003, decay: 0.5, sustain: 0.45, release: 0.1,
             vibratoHz: s.random.uniform(5, 6.5), vibratoDepth: s.random.uniform(0.005, 0.01), vibratoDelay: 0.25)
-        var walk = MelodyWalk(degree: 6 + s.random.below(4), range: 3...13)
+        var walk = MelodyWalk(degree: 6 + s.random.belowByModulo(4), range: 3...13)
 
         for bar in 0..<s.barCount {
             let chordRoot = form[(bar + formOffset) % 12]
@@ -120,13 +122,13 @@ enum GenreArrangements {
 
             // Lead guitar phrases over every bar, bends on the blue notes.
             do {
-                var eighth = s.random.below(2)
+                var eighth = s.random.belowByModulo(2)
                 while eighth < 8 {
-                    let length = 1 + s.random.below(3)
+                    let length = 1 + s.random.belowByModulo(3)
                     if s.random.chance(0.8) {
                         let degree = walk.step(&s.random)
                         let note = Double(Scale.note(Scale.blues, degree: degree, tonic: leadTonic - 12))
-                        let bend: Double = s.random.chance(0.35) ? -Double(1 + s.random.below(2)) : 0
+                        let bend: Double = s.random.chance(0.35) ? -Double(1 + s.random.belowByModulo(2)) : 0
                         s.play(guitar, midi: note, beat: s.eighth(bar: bar, eighth), beats: Double(length) * 0.5 * 0.9,
                                velocity: 0.7, bus: .guitar, bendFrom: bend, bendTime: 0.09)
                     }
@@ -149,10 +151,10 @@ enum GenreArrangements {
         s.humanize = 0.012
         let minor = s.random.chance(0.4)
         let scale = minor ? Scale.harmonicMinor : Scale.major
-        let tonic = register(s.random.below(12), from: 48)
+        let tonic = register(s.random.belowByModulo(12), from: 48)
         let progression = s.random.pick([[0, 5, 3, 4], [0, 3, 4, 0], [0, 4, 5, 3], [0, 5, 1, 4], [0, 3, 6, 4]])
-        let offset = s.random.below(4)
-        let ensemble = s.random.below(3)  // 0 strings, 1 piano with a soft string pad, 2 both
+        let offset = s.random.belowByModulo(4)
+        let ensemble = s.random.belowByModulo(3)  // 0 strings, 1 piano with a soft string pad, 2 both
         let barBeats = Double(s.beatsPerBar)
 
         let strings = ToneInstrument(
@@ -165,7 +167,7 @@ enum GenreArrangements {
             vibratoDepth: s.random.uniform(0.005, 0.009), vibratoDelay: 0.2)
         let pianoBrightness = s.random.uniform(0.1, 0.4)
         let piano = makePiano(&s.random, brightness: pianoBrightness)
-        var melody = MelodyWalk(degree: 9 + s.random.below(3), range: 7...15)
+        var melody = MelodyWalk(degree: 9 + s.random.belowByModulo(3), range: 7...15)
         let rhythms: [[Double]] = s.beatsPerBar == 3
             ? [[2, 1], [3], [1, 1, 1], [1.5, 0.5, 1]]
             : [[2, 2], [1, 1, 2], [3, 1], [4], [2, 1, 1], [1.5, 0.5, 2]]
@@ -221,7 +223,7 @@ enum GenreArrangements {
         s.swing = s.random.uniform(0.5, 0.56)
         let key = s.random.pick([7, 2, 9, 0, 4])
         let progression = s.random.pick([[0, 0, 5, 5, 7, 7, 0, 0], [0, 5, 0, 7], [0, 0, 5, 0, 7, 5, 0, 0]])
-        let offset = s.random.below(progression.count)
+        let offset = s.random.belowByModulo(progression.count)
         let guitarRoot = register(key, from: 40)
         let leadTonic = register(key, from: 62)
 
@@ -290,13 +292,13 @@ enum GenreArrangements {
     // MARK: Disco: four-on-the-floor, open hats on the off-beats, octave bass, string pads, guitar scratch.
 
     static func disco(_ s: inout Studio) -> MixSettings {
-        let key = s.random.below(12)
+        let key = s.random.belowByModulo(12)
         let progression: [(Int, [Int])] = s.random.pick([
             [(0, ChordShape.minor7), (0, ChordShape.minor7), (5, ChordShape.dominant7), (5, ChordShape.dominant7)],
             [(0, ChordShape.minor7), (10, ChordShape.major), (8, ChordShape.major), (10, ChordShape.major)],
             [(0, ChordShape.minor7), (3, ChordShape.major7), (5, ChordShape.minor7), (3, ChordShape.major7)],
         ])
-        let offset = s.random.below(4)
+        let offset = s.random.belowByModulo(4)
 
         s.load(.kick, .kick(startHz: s.random.uniform(130, 160), endHz: 50, decay: 0.16, click: 0.4))
         s.load(.snare, .snare(toneHz: 210, noiseDecay: 0.12))
@@ -362,13 +364,13 @@ enum GenreArrangements {
     static func hiphop(_ s: inout Studio) -> MixSettings {
         s.swing = s.random.uniform(0.5, 0.6)
         s.humanize = 0.003
-        let key = s.random.below(12)
+        let key = s.random.belowByModulo(12)
         let progression: [(Int, [Int])] = s.random.pick([
             [(0, ChordShape.minor7), (8, ChordShape.major7)],
             [(0, ChordShape.minor7), (5, ChordShape.minor7)],
             [(0, ChordShape.minor7), (10, ChordShape.dominant7)],
         ])
-        let offset = s.random.below(2)
+        let offset = s.random.belowByModulo(2)
         let kickPattern = s.random.pick([[0, 10], [0, 3, 10], [0, 7, 10, 11], [0, 6, 9]])  // sixteenths of the bar
 
         s.load(.kick, .kick(startHz: s.random.uniform(95, 120), endHz: s.random.uniform(44, 52), decay: s.random.uniform(0.35, 0.55), click: 0.5))
@@ -440,7 +442,7 @@ enum GenreArrangements {
             [(2, ChordShape.minor7, ChordShape.rootlessMinor9), (7, ChordShape.dominant7, ChordShape.rootlessDominant9),
              (0, ChordShape.major7, ChordShape.rootlessMajor9), (0, ChordShape.major7, ChordShape.rootlessMajor9)],
         ])
-        let offset = s.random.below(4)
+        let offset = s.random.belowByModulo(4)
 
         s.load(.ride, .cymbal(decay: s.random.uniform(0.35, 0.55), highPassHz: 5_000, bell: 0.35, bellHz: s.random.uniform(650, 820)))
         s.load(.closedHat, .hat(decay: 0.02, highPassHz: 6_000))
@@ -487,7 +489,7 @@ enum GenreArrangements {
             }
             // Comping: rootless voicings, Charleston or random swung eighths.
             let chord = voicing.map { Double(register(key + chordRoot, from: 50) + $0) }
-            let hits: [(Int, Double)] = s.random.chance(0.5) ? [(0, 0.4), (3, 1.2)] : [(s.random.below(8), 0.6), (s.random.below(8), 0.8)]
+            let hits: [(Int, Double)] = s.random.chance(0.5) ? [(0, 0.4), (3, 1.2)] : [(s.random.belowByModulo(8), 0.6), (s.random.belowByModulo(8), 0.8)]
             for (eighth, length) in hits {
                 for note in chord { s.play(piano, midi: note, beat: s.eighth(bar: bar, eighth), beats: length, velocity: 0.22, bus: .harmony) }
             }
@@ -576,22 +578,22 @@ enum GenreArrangements {
     // MARK: Pop: I-V-vi-IV, bright detuned synth chords, steady beat, catchy repeated lead motif.
 
     static func pop(_ s: inout Studio) -> MixSettings {
-        let key = s.random.below(12)
+        let key = s.random.belowByModulo(12)
         let progression: [(Int, [Int])] = s.random.pick([
             [(0, ChordShape.major), (7, ChordShape.major), (9, ChordShape.minor), (5, ChordShape.major)],
             [(9, ChordShape.minor), (5, ChordShape.major), (0, ChordShape.major), (7, ChordShape.major)],
             [(0, ChordShape.major), (5, ChordShape.major), (9, ChordShape.minor), (7, ChordShape.major)],
         ])
-        let offset = s.random.below(4)
+        let offset = s.random.belowByModulo(4)
         let chordRhythm: [(Double, Double)] = s.random.pick([
             [(0, 3.9)],
             [(0, 0.4), (0.5, 0.4), (1, 0.4), (1.5, 0.4), (2, 0.4), (2.5, 0.4), (3, 0.4), (3.5, 0.4)],
             [(0, 0.6), (0.75, 0.6), (1.5, 0.9), (2.5, 0.4), (3, 0.9)],
         ])
         var motif = [(Int, Int)]()  // eighth position in a 2-bar phrase, pentatonic degree
-        var degree = 4 + s.random.below(3)
+        var degree = 4 + s.random.belowByModulo(3)
         for eighth in 0..<16 where s.random.chance(0.55) {
-            degree = min(max(degree + s.random.below(5) - 2, 0), 9)
+            degree = min(max(degree + s.random.belowByModulo(5) - 2, 0), 9)
             motif.append((eighth, degree))
         }
 
@@ -655,13 +657,13 @@ enum GenreArrangements {
     static func reggae(_ s: inout Studio) -> MixSettings {
         s.swing = s.random.uniform(0.5, 0.58)
         s.humanize = 0.005
-        let key = s.random.below(12)
+        let key = s.random.belowByModulo(12)
         let minor = s.random.chance(0.5)
         let progression: [(Int, [Int])] = minor
             ? s.random.pick([[(0, ChordShape.minor), (0, ChordShape.minor), (5, ChordShape.minor), (5, ChordShape.minor)],
                              [(0, ChordShape.minor), (10, ChordShape.major), (0, ChordShape.minor), (10, ChordShape.major)]])
             : [(0, ChordShape.major), (5, ChordShape.major), (7, ChordShape.major), (5, ChordShape.major)]
-        let offset = s.random.below(4)
+        let offset = s.random.belowByModulo(4)
         let bassRhythm: [(Double, Double, Int)] = s.random.pick([  // beat, length, interval above the root
             [(0, 0.9, 0), (1, 0.4, 0), (1.5, 0.4, 7), (2.5, 0.4, 12), (3, 0.9, 10)],
             [(0.5, 0.4, 0), (1, 0.9, 0), (2, 0.4, 7), (2.5, 0.9, 5), (3.5, 0.4, 3)],
@@ -716,7 +718,7 @@ enum GenreArrangements {
         s.humanize = 0.004
         let key = s.random.pick([4, 9, 2, 7, 0])
         let progression = s.random.pick([[0, 10, 5, 0], [0, 5, 7, 5], [0, 7, 9, 5], [0, 3, 5, 0]])
-        let offset = s.random.below(4)
+        let offset = s.random.belowByModulo(4)
         let useRide = s.random.chance(0.3)
 
         s.load(.kick, .kick(startHz: 140, endHz: 55, decay: 0.16, click: 0.5))

@@ -1,3 +1,4 @@
+internal import GenreCore
 internal import Foundation
 
 extension Studio {
@@ -56,11 +57,11 @@ extension Studio {
         let noiseLevel = mix.noise * rms * 2.2  // band-limiting removes level: scale by the approximate loss
         let tile = mix.noise > 0
             ? NoiseTile(noise: &noise, highPassHz: mix.noiseHighPassHz, lowPassHz: mix.noiseLowPassHz, sampleRate: rate).samples : []
-        let noiseOffsets = (0..<channels).map { _ in random.below(NoiseTile.length) }
+        let noiseOffsets = (0..<channels).map { _ in random.belowByModulo(NoiseTile.length) }
         var pops = [(frame: Int, value: Float)]()
         if mix.crackle > 0 {
             for _ in 0..<Int(mix.crackle * 400 * Double(frames) / rate) {
-                pops.append((random.below(frames), rms * 3 * noise.sample()))
+                pops.append((random.belowByModulo(frames), rms * 3 * noise.sample()))
             }
             pops.sort { $0.frame < $1.frame }
         }

@@ -1,3 +1,4 @@
+internal import GenreCore
 internal import Foundation
 
 /// Renders one clip: owns its mono buses (one `frames`-long buffer per ``Bus``), the drum one-shots, the clip's
@@ -19,7 +20,7 @@ struct Studio: ~Copyable {
     var swing: Double = 0.5
     /// Standard deviation (s) of random timing offsets of played notes and hits.
     var humanize: Double = 0
-    var random: CorpusRandom
+    var random: SplitMix64
     var noise: NoiseSource
 
     /// Samples each bus keeps before the clip's first frame (heard by the right channel's width delay); writes
@@ -50,7 +51,7 @@ struct Studio: ~Copyable {
 
     /// A studio for one clip at `tempo` BPM writing into `buses` (``Bus/allCases`` count pointers to at least
     /// ``samplesPerBus(sampleRate:seconds:)`` samples each, valid for the studio's lifetime).
-    init(sampleRate: Int, seconds: Double, tempo: Double, beatsPerBar: Int, random: consuming CorpusRandom,
+    init(sampleRate: Int, seconds: Double, tempo: Double, beatsPerBar: Int, random: consuming SplitMix64,
          buses: [UnsafeMutablePointer<Float>]) {
         self.sampleRate = Double(sampleRate)
         frames = max(0, Int((seconds * Double(sampleRate)).rounded()))

@@ -1,3 +1,4 @@
+internal import GenreCore
 public import AudioIO
 
 /// A GTZAN-style corpus of synthetic music: ten genre folders, each genre with a distinct, learnable character
@@ -121,7 +122,7 @@ public enum SyntheticCorpus {
         precondition(genres.indices.contains(clip.genre), "genre index \(clip.genre) is not in 0..<\(genres.count)")
         precondition(clip.channels == 1 || clip.channels == 2, "clips are mono or stereo, not \(clip.channels) channels")
         precondition(clip.sampleRate > 0 && options.seconds >= 0, "sample rate and length must be positive")
-        var random = CorpusRandom(seed: options.seed, genre: clip.genre, index: clip.index)
+        var random = SplitMix64(seed: options.seed, genre: clip.genre, index: clip.index)
         let tempo = GenreArrangements.baseTempo[clip.genre] * random.uniform(0.92, 1.08)
         let beatsPerBar = clip.genre == 1 && random.chance(0.4) ? 3 : 4
         let peak = random.uniformFloat(0.5, 0.9)

@@ -1,15 +1,16 @@
 import Foundation
-import Pipeline
+import GenreCore
 
-/// The random draws training needs beyond integers and shuffles, all from `SeededGenerator` so that they depend
-/// only on the seed (never on the standard library's or the platform's generators).
-extension SeededGenerator {
+/// The random draws training needs beyond integers and shuffles, all from GenreKit's one seeded generator
+/// (``SplitMix64``) so that they depend only on the seed (never on the standard library's or the platform's
+/// generators).
+extension SplitMix64 {
     /// The generator of one epoch of a run: a hash of (`seed`, `epoch`), so epochs have unrelated streams and a
     /// resumed run draws exactly what an uninterrupted one would.
-    static func forEpoch(seed: UInt64, epoch: Int) -> SeededGenerator {
-        var base = SeededGenerator(seed: seed)
-        var mixed = SeededGenerator(seed: base.next() ^ (UInt64(bitPattern: Int64(epoch)) &* 0xD1B5_4A32_D192_ED03))
-        return SeededGenerator(seed: mixed.next())
+    static func forEpoch(seed: UInt64, epoch: Int) -> SplitMix64 {
+        var base = SplitMix64(seed: seed)
+        var mixed = SplitMix64(seed: base.next() ^ (UInt64(bitPattern: Int64(epoch)) &* 0xD1B5_4A32_D192_ED03))
+        return SplitMix64(seed: mixed.next())
     }
 
     /// Uniform in the open interval (0, 1).
@@ -17,8 +18,9 @@ extension SeededGenerator {
         (Double(next() >> 11) + 0.5) * 0x1.0p-53
     }
 
-    /// A standard normal draw (Box–Muller, one of the pair).
-    mutating func normal() -> Double {
+    /// A standard normal draw (Box–Muller, one of the pair) from two ``openUnit()`` draws: training's own stream
+    /// (``SplitMix64/normal()`` draws its uniforms differently, and would change mixup's draws).
+    mutating func openNormal() -> Double {
         let u = openUnit(), v = openUnit()
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
@@ -35,7 +37,7 @@ extension SeededGenerator {
         while true {
             var x: Double, v: Double
             repeat {
-                x = normal()
+                x = openNormal()
                 v = 1 + c * x
             } while v <= 0
             v = v * v * v

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 import Net
 public import Pipeline
@@ -225,7 +226,7 @@ public struct Trainer {
 
     /// The seed of epoch `epoch`'s dropout masks: a resumed run draws the same masks as an uninterrupted one.
     static func epochSeed(_ seed: UInt64, _ epoch: Int) -> UInt64 {
-        var g = SeededGenerator(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+        var g = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
         return g.next()
     }
 

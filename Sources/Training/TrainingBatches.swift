@@ -1,3 +1,4 @@
+import GenreCore
 import Pipeline
 
 /// How training batches are cut, augmented and delivered.
@@ -92,7 +93,7 @@ public struct SampleMasks: Sendable, Equatable {
     }
 }
 
-/// Every random choice of one training epoch, drawn up front from `SeededGenerator.forEpoch(seed:epoch:)` in this
+/// Every random choice of one training epoch, drawn up front from `SplitMix64.forEpoch(seed:epoch:)` in this
 /// order: the clip order (a Fisher–Yates shuffle), the crop offset of every position, the masks of every position
 /// (time masks then frequency masks, each width then start), then per batch the mixup partners (a shuffle of the
 /// batch's positions) and the lambdas. An epoch is therefore reproducible from (seed, epoch, clip count, options)
@@ -117,7 +118,7 @@ public struct EpochPlan: Sendable, Equatable {
     /// Draws the plan of epoch `epoch` for a split with `labels`, clips of `[nMels, frames]`.
     public init(epoch: Int, labels: [Int32], nMels: Int, frames: Int, options: TrainingBatchOptions) {
         let count = labels.count
-        var generator = SeededGenerator.forEpoch(seed: options.seed, epoch: epoch)
+        var generator = SplitMix64.forEpoch(seed: options.seed, epoch: epoch)
         var order = Array(0..<count)
         generator.shuffle(&order)
         let crop = min(options.cropFrames, frames)

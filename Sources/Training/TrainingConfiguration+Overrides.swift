@@ -1,4 +1,4 @@
-public import Pipeline
+public import ConfigurationDecoding
 
 extension TrainingConfiguration {
     /// The configuration of a new run as `genre train` takes it: the TOML file at `path` (the defaults, the reference

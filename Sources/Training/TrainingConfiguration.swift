@@ -1,7 +1,6 @@
 import Foundation
 public import Net
-import Pipeline
-internal import TOMLKit
+public import ConfigurationDecoding
 
 /// Every parameter of a training run, in one value: read from a TOML file (`pipelines/train.toml`), stored (as
 /// JSON) in every checkpoint. Sections: `[model]`, `[train]`, `[optimizer]`, `[schedule]`, `[augment]`.
@@ -147,27 +146,12 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
 extension TrainingConfiguration {
     /// Reads and validates a TOML training file.
     public static func load(path: String) throws(ConfigurationError) -> TrainingConfiguration {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(file: path, key: nil, reason: "cannot read the file (missing, unreadable or not UTF-8)")
-        }
-        return try parse(toml: text, file: path)
+        try parse(toml: TOMLConfiguration.readText(path: path), file: path)
     }
 
     /// Parses and validates TOML text.
     public static func parse(toml text: String, file: String? = nil) throws(ConfigurationError) -> TrainingConfiguration {
-        let config: TrainingConfiguration
-        do {
-            config = try TOMLDecoder().decode(TrainingConfiguration.self, from: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(file: file, key: nil,
-                                     reason: "TOML syntax error at line \(error.source.begin.line): \(error.description)")
-        } catch let error as ConfigurationError {
-            throw ConfigurationError(file: file, key: error.key, reason: error.reason)
-        } catch let error as DecodingError {
-            throw ConfigurationError(file: file, key: error.keyPath, reason: "expected a value of another type (\(error))")
-        } catch {
-            throw ConfigurationError(file: file, key: nil, reason: "\(error)")
-        }
+        let config = try TOMLConfiguration.decode(TrainingConfiguration.self, from: text, file: file)
         try config.validate(file: file)
         return config
     }
@@ -197,18 +181,6 @@ extension TrainingConfiguration {
         optimizer = try c.value(.optimizer, default: OptimizerSettings())
         schedule = try c.value(.schedule, default: Schedule())
         augment = try c.value(.augment, default: Augment())
-    }
-}
-
-extension DecodingError {
-    var keyPath: String? {
-        let path: [any CodingKey]
-        switch self {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
-        case .keyNotFound(let key, let c): path = c.codingPath + [key]
-        @unknown default: return nil
-        }
-        return path.isEmpty ? nil : path.map(\.stringValue).joined(separator: ".")
     }
 }
 

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 import Testing
 @testable import Net
@@ -8,7 +9,7 @@ import Testing
         let spec = FusionTests.spec
         let model = try Sequential(spec: spec, seed: seed)
         model.parallelism = .batch(threads: threads)
-        var g = NetRandom(seed: 100)
+        var g = SplitMix64(seed: 100)
         let x = Tensor(shape: [4, 2, 12, 10], normalStandardDeviation: 1, generator: &g)
         let optimizer = Adam.adamW(parameters: model.parameters, learningRate: 0.01)
         for _ in 0..<steps {
@@ -32,7 +33,7 @@ import Testing
 
     @Test func reseedingDropoutMakesResumedTrainingIdentical() throws {
         let spec = FusionTests.spec  // has dropout(0.2)
-        var g = NetRandom(seed: 100)
+        var g = SplitMix64(seed: 100)
         let x = Tensor(shape: [4, 2, 12, 10], normalStandardDeviation: 1, generator: &g)
         func epoch(_ model: Sequential, _ optimizer: any Optimizer, seed: UInt64) {
             model.reseedStochasticLayers(seed: seed)
@@ -62,22 +63,22 @@ import Testing
     }
 
     @Test func netRandomIsSplitMix64() {
-        var g = NetRandom(seed: 0)
+        var g = SplitMix64(seed: 0)
         #expect(g.next() == 0xE220_A839_7B1D_CDAF)
         #expect(g.next() == 0x6E78_9E6A_A1B9_65F4)
         #expect(g.next() == 0x06C4_5D18_8009_454F)
-        var n = NetRandom(seed: 1)
-        let samples = (0..<20000).map { _ in n.nextNormal() }
+        var n = SplitMix64(seed: 1)
+        let samples = (0..<20000).map { _ in n.normal() }
         let mean = samples.reduce(0, +) / 20000
         let variance = samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 20000
         #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.04)
-        var u = NetRandom(seed: 2)
-        #expect((0..<1000).allSatisfy { _ in let f = u.nextUniformFloat(); return f >= 0 && f < 1 })
+        var u = SplitMix64(seed: 2)
+        #expect((0..<1000).allSatisfy { _ in let f = u.unitFloat(); return f >= 0 && f < 1 })
     }
 
     /// 3 classes of 16x16 images: a bright horizontal, vertical or diagonal band at a random place, in noise.
     static func bandImages(count: Int, seed: UInt64) -> (Tensor, [Int]) {
-        var g = NetRandom(seed: seed)
+        var g = SplitMix64(seed: seed)
         var pixels = [Float](repeating: 0, count: count * 256)
         var labels = [Int]()
         for n in 0..<count {
@@ -92,7 +93,7 @@ import Testing
                     case 1: onBand = abs(x - offset) <= 1
                     default: onBand = abs((x - y) - (offset - 8)) <= 1
                     }
-                    pixels[n * 256 + y * 16 + x] = (onBand ? 1.5 : 0) + Float(g.nextNormal()) * 0.5
+                    pixels[n * 256 + y * 16 + x] = (onBand ? 1.5 : 0) + Float(g.normal()) * 0.5
                 }
             }
         }

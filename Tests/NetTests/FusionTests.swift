@@ -1,3 +1,4 @@
+import GenreCore
 import Testing
 @testable import Net
 
@@ -30,7 +31,7 @@ import Testing
         #expect(fused.stages.count == 5 && plain.stages.count == 11)
         fused.parallelism = .batch(threads: threads)
         plain.parallelism = .batch(threads: threads)
-        var g = NetRandom(seed: 6)
+        var g = SplitMix64(seed: 6)
         let x = Tensor(shape: [3, 2, 12, 10], normalStandardDeviation: 1, generator: &g)
         let labels = [0, 2, 1]
         var stateBounds = [String: [Double]]()
@@ -62,7 +63,7 @@ import Testing
     @Test func fusedBlockInputGradientMatchesThePlainLayers() {
         // Block input gradients (the first stage never computes one, so compare the stage directly).
         func layers() -> (Conv2D, BatchNorm2D) {
-            var g = NetRandom(seed: 31)
+            var g = SplitMix64(seed: 31)
             let conv = Conv2D(name: "0.conv", inputShape: [3, 8, 9], outChannels: 5, kernel: 3, padding: 1, stride: 1, generator: &g)
             let bn = BatchNorm2D(name: "1.bn", inputShape: conv.outputShape)
             for c in 0..<5 { bn.gamma.values[c] = c == 2 ? -0.7 : 0.5 + 0.2 * Float(c) }
@@ -91,7 +92,7 @@ import Testing
         // A 1x1 identity convolution on small integers: many exact ties inside the 2x2 windows, so the pooling
         // gradient must go to the first maximum in row-major order (PyTorch's rule), as the plain MaxPool2D does.
         func layers() -> (Conv2D, BatchNorm2D) {
-            var g = NetRandom(seed: 41)
+            var g = SplitMix64(seed: 41)
             let conv = Conv2D(name: "0.conv", inputShape: [2, 6, 8], outChannels: 2, kernel: 1, padding: 0, stride: 1, generator: &g)
             conv.weight.values.update(from: [1, 0, 0, 1], count: 4)
             conv.bias.values.update(from: [0, 0], count: 2)
@@ -99,7 +100,7 @@ import Testing
             bn.gamma.values.update(from: [1.5, 0.5], count: 2)
             return (conv, bn)
         }
-        var g = NetRandom(seed: 42)
+        var g = SplitMix64(seed: 42)
         let x = (0..<(3 * 2 * 48)).map { _ in Float(Int(g.next() % 4)) - 1 }
         let dy = Harness.normals(3 * 2 * 12, seed: 43)
         let (conv, bn) = layers()
@@ -125,7 +126,7 @@ import Testing
         spec.inputShape = [2, 11, 9]
         let fused = try Sequential(spec: spec, seed: 8, fusing: true)
         let plain = try Sequential(spec: spec, seed: 8, fusing: false)
-        var g = NetRandom(seed: 9)
+        var g = SplitMix64(seed: 9)
         let x = Tensor(shape: [2, 2, 11, 9], normalStandardDeviation: 1, generator: &g)
         let bounds = RoundingBounds(stages: plain.stages, input: x.scalars, batch: 2, objective: .crossEntropy(labels: [1, 2]))
         let a = fused.forward(x, training: true), b = plain.forward(x, training: true)

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 import Testing
 @testable import Net
@@ -68,7 +69,7 @@ import Testing
         func makeModel() throws -> Sequential {
             try Sequential(spec: ModelSpec(inputShape: [1, 4, 4], layers: [.flatten, .linear(outFeatures: 3)], classes: 3), seed: 1)
         }
-        var g = NetRandom(seed: 2)
+        var g = SplitMix64(seed: 2)
         let x = Tensor(shape: [4, 1, 4, 4], normalStandardDeviation: 1, generator: &g)
         let labels = [0, 1, 2, 1]
         func train(_ model: Sequential, _ optimizer: any Optimizer, steps: Int) {

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 import Testing
 @testable import Net
@@ -31,7 +32,7 @@ import Testing
 
     @Test func forwardGivesLogitsPerSample() throws {
         let model = try Sequential(spec: .genreCNN(classes: 4, inputShape: [1, 32, 48]), seed: 1)
-        var g = NetRandom(seed: 3)
+        var g = SplitMix64(seed: 3)
         let x = Tensor(shape: [3, 1, 32, 48], normalStandardDeviation: 1, generator: &g)
         let logits = model.forward(x, training: false)
         #expect(logits.shape == [3, 4])
@@ -75,7 +76,7 @@ import Testing
     @Test func stateDictionaryRoundTripsAndLoadValidatesFirst() throws {
         let spec = FusionTests.spec
         let source = try Sequential(spec: spec, seed: 1)
-        var g = NetRandom(seed: 2)
+        var g = SplitMix64(seed: 2)
         let x = Tensor(shape: [2, 2, 12, 10], normalStandardDeviation: 1, generator: &g)
         _ = source.forward(x, training: true)  // moves the running statistics away from 0 / 1
         let state = source.stateDictionary()
@@ -107,7 +108,7 @@ import Testing
 
     @Test func gradientsAccumulateUntilZeroed() throws {
         let model = try Sequential(spec: FusionTests.spec, seed: 3)
-        var g = NetRandom(seed: 4)
+        var g = SplitMix64(seed: 4)
         let x = Tensor(shape: [2, 2, 12, 10], normalStandardDeviation: 1, generator: &g)
         let logits = model.forward(x, training: true)
         let gradient = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: [0, 1]).gradient
@@ -128,7 +129,7 @@ import Testing
 
     @Test func parallelismModesAgree() throws {
         let spec = ModelSpec.genreCNN(classes: 3, inputShape: [1, 32, 32])
-        var g = NetRandom(seed: 5)
+        var g = SplitMix64(seed: 5)
         let x = Tensor(shape: [5, 1, 32, 32], normalStandardDeviation: 1, generator: &g)
         var results = [[Float]]()
         for parallelism in [Parallelism.batch(threads: 1), .batch(threads: 2), .batch(threads: 3), .blas(threads: 1)] {

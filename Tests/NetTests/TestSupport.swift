@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 import Testing
 /// The shared test support (TemporaryDirectory, ErrorBound, expectClose) for every file of this target.
@@ -8,13 +9,13 @@ import Testing
 /// finite differences of a random linear functional of the output.
 enum Harness {
     static func normals(_ count: Int, seed: UInt64, scale: Float = 1, offset: Float = 0) -> [Float] {
-        var g = NetRandom(seed: seed)
-        return (0..<count).map { _ in Float(g.nextNormal()) * scale + offset }
+        var g = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Float(g.normal()) * scale + offset }
     }
 
     /// Distinct values spaced at least `gap` apart, shuffled (for max pooling away from ties), centred on 0.
     static func distinct(_ count: Int, seed: UInt64, gap: Float = 0.05) -> [Float] {
-        var g = NetRandom(seed: seed)
+        var g = SplitMix64(seed: seed)
         var values = (0..<count).map { Float($0) * gap - Float(count) * gap / 2 }
         values.shuffle(using: &g)
         return values

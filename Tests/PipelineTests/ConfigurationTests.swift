@@ -1,3 +1,4 @@
+import ConfigurationDecoding
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import GenreCore
 import AudioIO
 import Foundation
 import Shards

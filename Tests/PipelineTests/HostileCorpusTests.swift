@@ -1,3 +1,5 @@
+import ConfigurationDecoding
+import GenreCore
 import AudioIO
 import Foundation
 import Shards

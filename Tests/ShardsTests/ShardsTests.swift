@@ -253,7 +253,7 @@ private func tamperedShard(in directory: TemporaryDirectory, _ change: (borrowin
     let path = try tamperedShard(in: directory) { try $0.setAttribute("schema", to: "genrekit-shard/999") }
     let error = #expect(throws: ShardError.self) { _ = try ShardReader(path: path) }
     #expect(error == .wrongSchema(path: path, found: "\"genrekit-shard/999\""))
-    #expect(error?.description.hasPrefix(path + ": not a shard of schema \"genrekit-shard/1\"") == true)
+    #expect(error?.description.hasPrefix(path + ": not a shard of schema \"\(ShardSchema.version)\"") == true)
 }
 
 @Test func readerRejectsAnHDF5FileThatIsNotAShard() throws {

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 import Testing
 @testable import SyntheticCorpus
@@ -10,7 +11,7 @@ import Testing
         var buffers = RenderBuffers()
         let buses = buffers.buses(samples: Studio.samplesPerBus(sampleRate: sampleRate, seconds: 1))
         var studio = Studio(sampleRate: sampleRate, seconds: 1, tempo: 60, beatsPerBar: 4,
-                            random: CorpusRandom(seed: 1), buses: buses)
+                            random: SplitMix64(seed: 1), buses: buses)
         play(&studio, studio.startSeconds / studio.secondsPerBeat)
         let bus = Bus.allCases.compactMap { studio.writtenBus($0) }.first!
         return Array(UnsafeBufferPointer(start: bus, count: studio.frames))
@@ -145,14 +146,14 @@ import Testing
     }
 
     @Test func randomGeneratorIsStableAndWellSpread() {
-        var random = CorpusRandom(seed: 0, genre: 0, index: 0)
+        var random = SplitMix64(seed: 0, genre: 0, index: 0)
         let first = (0..<3).map { _ in random.next() }
-        var again = CorpusRandom(seed: 0, genre: 0, index: 0)
+        var again = SplitMix64(seed: 0, genre: 0, index: 0)
         #expect((0..<3).map { _ in again.next() } == first)
-        var other = CorpusRandom(seed: 0, genre: 0, index: 1)
+        var other = SplitMix64(seed: 0, genre: 0, index: 1)
         #expect(other.next() != first[0])
         var counts = [Int](repeating: 0, count: 10)
-        for _ in 0..<10_000 { counts[random.below(10)] += 1 }
+        for _ in 0..<10_000 { counts[random.belowByModulo(10)] += 1 }
         #expect(counts.allSatisfy { $0 > 900 && $0 < 1_100 })
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct PNGEncoderTests {
     @Test func indexedImagesDecodeBackToTheirPixels() throws {
-        let width = 300, height = 230  // > 65535 bytes of image data: several stored blocks
+        let width = 300, height = 230  // > 65535 bytes of image data
         let indices = (0..<(width * height)).map { UInt8(($0 * 7 + $0 / width) % 256) }
         let palette = ColorMap.viridis.palette
         let png = PNGEncoder.indexed(width: width, height: height, indices: indices, palette: palette)
@@ -17,7 +17,7 @@ import Testing
         #expect(Array(header[8...]) == [8, 3, 0, 0, 0])
         #expect(chunks[1].data.count == 256 * 3)
         #expect(Array(chunks[1].data[0..<3]) == [palette[0].red, palette[0].green, palette[0].blue])
-        let raw = try #require(inflateStored(chunks[2].data))
+        let raw = try #require(inflateImageData(chunks))
         #expect(raw.count == height * (width + 1))
         for row in 0..<height {
             #expect(raw[row * (width + 1)] == 0)  // filter type none
@@ -32,12 +32,10 @@ import Testing
         let chunks = try #require(pngChunks(png))
         #expect(chunks.allSatisfy { $0.crcMatches })
         #expect(Array(chunks[0].data[8...]) == [8, 2, 0, 0, 0])
-        #expect(try #require(inflateStored(chunks[1].data)) == [0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 255])
+        #expect(try #require(inflateImageData(chunks)) == [0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 255])
         // Known check values.
         #expect(PNGEncoder.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
-        #expect(PNGEncoder.adler32(Array("Wikipedia".utf8)) == 0x11E6_0398)
         let long = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        #expect(PNGEncoder.adler32(long) == plainAdler32(long))
         #expect(PNGEncoder.crc32(long) == bitwiseCRC32(long))
     }
 
@@ -47,7 +45,7 @@ import Testing
         let png = SpectrogramPicture.png(values: values, nMels: 4, frames: 6, maxWidth: 3)
         let chunks = try #require(pngChunks(png))
         #expect(bigEndian(chunks[0].data[0..<4]) == 3 && bigEndian(chunks[0].data[4..<8]) == 4)
-        let raw = try #require(inflateStored(chunks[2].data))
+        let raw = try #require(inflateImageData(chunks))
         let rows = (0..<4).map { Array(raw[($0 * 4 + 1)..<($0 * 4 + 4)]) }
         #expect(rows == [[255, 255, 255], [170, 170, 170], [85, 85, 85], [0, 0, 0]])
         let db = SpectrogramPicture.decibels(normalised: [1, 2, -1, 0], mean: [-10, -20], std: [2, 4], frames: 2)
@@ -98,7 +96,7 @@ import Testing
             let png = try #require(Data(base64Encoded: encoded))
             let chunks = try #require(pngChunks([UInt8](png)))
             #expect(chunks.allSatisfy { $0.crcMatches })
-            #expect(inflateStored(chunks[2].data) != nil)
+            #expect(inflateImageData(chunks) != nil)
         }
         let directory = try TemporaryDirectory()
         try report.write(to: directory.file("report.html"))

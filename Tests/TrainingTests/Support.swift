@@ -1,3 +1,4 @@
+import Deflate
 import Foundation
 /// The shared test support (TemporaryDirectory, ErrorBound, expectClose) for every file of this target.
 @_exported import TestSupport
@@ -108,16 +109,6 @@ func bitwiseCRC32(_ bytes: [UInt8]) -> UInt32 {
     return ~crc
 }
 
-/// Adler-32 straight from its definition.
-func plainAdler32(_ bytes: [UInt8]) -> UInt32 {
-    var a = 1, b = 0
-    for byte in bytes {
-        a = (a + Int(byte)) % 65521
-        b = (b + a) % 65521
-    }
-    return UInt32(b << 16 | a)
-}
-
 func bigEndian(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     bytes.reduce(0) { $0 << 8 | UInt32($1) }
 }
@@ -145,22 +136,39 @@ func pngChunks(_ png: [UInt8]) -> [PNGChunk]? {
     return at == png.count ? chunks : nil
 }
 
-/// Inflates a zlib stream made only of stored blocks (nil for anything else or a bad Adler-32).
-func inflateStored(_ stream: [UInt8]) -> [UInt8]? {
-    guard stream.count >= 6, stream[0] & 0x0F == 8, (Int(stream[0]) << 8 | Int(stream[1])) % 31 == 0 else { return nil }
-    var out: [UInt8] = []
-    var at = 2
-    while true {
-        guard at + 5 <= stream.count else { return nil }
-        let header = stream[at]
-        guard header & 0b110 == 0 else { return nil }  // BTYPE must be 00
-        let length = Int(stream[at + 1]) | Int(stream[at + 2]) << 8
-        let complement = Int(stream[at + 3]) | Int(stream[at + 4]) << 8
-        guard length ^ complement == 0xFFFF, at + 5 + length <= stream.count else { return nil }
-        out += stream[(at + 5)..<(at + 5 + length)]
-        at += 5 + length
-        if header & 1 == 1 { break }
+/// The rows of a PNG as filter-0 rows (each row's filter undone, its filter byte set to 0): its IDAT data inflated
+/// by zlib (`uncompress2`, which checks the Adler-32), which must hold exactly `height * (1 + width * channels)`
+/// bytes for the IHDR's size and colour type (2 = RGB, 3 = palette); nil otherwise.
+func inflateImageData(_ chunks: [PNGChunk]) -> [UInt8]? {
+    guard let header = chunks.first(where: { $0.type == "IHDR" })?.data, header.count == 13 else { return nil }
+    let width = Int(bigEndian(header[0..<4])), height = Int(bigEndian(header[4..<8]))
+    let channels = header[9] == 2 ? 3 : 1
+    let stream = chunks.filter { $0.type == "IDAT" }.flatMap(\.data)
+    let rowBytes = width * channels
+    guard var raw = try? Zlib.uncompress(stream, originalSize: height * (1 + rowBytes)) else { return nil }
+    // Undo each row's filter (PNG specification, section 9), leaving the rows as filter-0 rows.
+    for row in 0..<height {
+        let at = row * (1 + rowBytes) + 1
+        let filter = raw[at - 1]
+        for i in 0..<rowBytes {
+            let left = i >= channels ? Int(raw[at + i - channels]) : 0
+            let up = row > 0 ? Int(raw[at - 1 - rowBytes + i]) : 0
+            let upLeft = row > 0 && i >= channels ? Int(raw[at - 1 - rowBytes + i - channels]) : 0
+            let p = left + up - upLeft
+            let paeth = abs(p - left) <= abs(p - up) && abs(p - left) <= abs(p - upLeft)
+                ? left : (abs(p - up) <= abs(p - upLeft) ? up : upLeft)
+            let predictor: Int
+            switch filter {
+            case 0: predictor = 0
+            case 1: predictor = left
+            case 2: predictor = up
+            case 3: predictor = (left + up) / 2
+            case 4: predictor = paeth
+            default: return nil
+            }
+            raw[at + i] = raw[at + i] &+ UInt8(predictor)
+        }
+        raw[at - 1] = 0
     }
-    guard at + 4 == stream.count, bigEndian(stream[at..<(at + 4)]) == plainAdler32(out) else { return nil }
-    return out
+    return raw
 }

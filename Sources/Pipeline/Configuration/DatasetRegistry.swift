@@ -1,3 +1,4 @@
+import ConfigurationDecoding
 import Foundation
 
 /// Where a user's corpora live: a `datasets` file of `name = /path/to/corpus` lines (`#` starts a comment), so

@@ -1,7 +1,7 @@
 import AudioIO
 import Foundation
 import Spectral
-internal import TOMLKit
+public import ConfigurationDecoding
 
 /// Every parameter of a preprocessing run, in one value: read from a TOML file in `pipelines/`, written (as JSON)
 /// into every shard and checkpoint, so that a result always carries the recipe that made it.
@@ -116,37 +116,10 @@ public struct PipelineConfiguration: Sendable, Equatable, Codable {
 
 // MARK: - Reading and validating
 
-/// A configuration that cannot be used: names the file and the key.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let file: String?
-    public let key: String?
-    public let reason: String
-
-    public init(file: String?, key: String?, reason: String) {
-        self.file = file
-        self.key = key
-        self.reason = reason
-    }
-
-    public var description: String {
-        var parts: [String] = []
-        if let file { parts.append(file) }
-        if let key { parts.append("key '\(key)'") }
-        parts.append(reason)
-        return parts.joined(separator: ": ")
-    }
-}
-
 extension PipelineConfiguration {
     /// Reads and validates a TOML pipeline file. Relative split-list paths are made absolute against the file's folder.
     public static func load(path: String) throws(ConfigurationError) -> PipelineConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, key: nil, reason: "cannot read the file (missing or unreadable)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(file: path, key: nil, reason: "not UTF-8 text")
-        }
-        var config = try parse(toml: text, file: path)
+        var config = try parse(toml: TOMLConfiguration.readText(path: path), file: path)
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         func resolve(_ p: String?) -> String? {
             guard let p, !p.hasPrefix("/") else { return p }
@@ -160,20 +133,7 @@ extension PipelineConfiguration {
 
     /// Parses TOML text (the format of `pipelines/*.toml`) and validates it.
     public static func parse(toml text: String, file: String? = nil) throws(ConfigurationError) -> PipelineConfiguration {
-        let config: PipelineConfiguration
-        do {
-            config = try TOMLDecoder().decode(PipelineConfiguration.self, from: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(
-                file: file, key: nil,
-                reason: "TOML syntax error at line \(error.source.begin.line): \(error.description)")
-        } catch let error as ConfigurationError {
-            throw ConfigurationError(file: file, key: error.key, reason: error.reason)
-        } catch let error as DecodingError {
-            throw ConfigurationError(file: file, key: Self.keyPath(of: error), reason: Self.reason(of: error))
-        } catch {
-            throw ConfigurationError(file: file, key: nil, reason: "\(error)")
-        }
+        let config = try TOMLConfiguration.decode(PipelineConfiguration.self, from: text, file: file)
         try config.validate(file: file)
         return config
     }
@@ -214,82 +174,9 @@ extension PipelineConfiguration {
             }
         }
     }
-
-    private static func keyPath(of error: DecodingError) -> String? {
-        let path: [any CodingKey]
-        switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
-        case .keyNotFound(let key, let c): path = c.codingPath + [key]
-        @unknown default: return nil
-        }
-        let names = path.map(\.stringValue)
-        return names.isEmpty ? nil : names.joined(separator: ".")
-    }
-
-    private static func reason(of error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(let type, _): return "expected a value of type \(type)"
-        case .valueNotFound(let type, _): return "missing a value of type \(type)"
-        case .keyNotFound: return "required key is missing"
-        case .dataCorrupted(let c): return c.debugDescription
-        @unknown default: return "\(error)"
-        }
-    }
 }
 
-// MARK: - Codable with defaults, snake_case keys and unknown-key detection
-
-/// Any string key, to list every key a table holds.
-package struct AnyKey: CodingKey {
-    package var stringValue: String
-    package var intValue: Int? { nil }
-    package init(stringValue: String) { self.stringValue = stringValue }
-    package init?(intValue: Int) { nil }
-}
-
-// The helpers below are shared with the other configuration files of the package (training).
-
-extension Decoder {
-    /// Throws when the table holds a key that is not one of `known`.
-    package func rejectUnknownKeys<K: CodingKey & CaseIterable>(_: K.Type) throws {
-        let container = try self.container(keyedBy: AnyKey.self)
-        let known = Set(K.allCases.map(\.stringValue))
-        for key in container.allKeys where !known.contains(key.stringValue) {
-            let path = (codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
-            throw ConfigurationError(
-                file: nil, key: path,
-                reason: "unknown key (known here: \(known.sorted().joined(separator: ", ")))")
-        }
-    }
-}
-
-extension KeyedDecodingContainer {
-    /// A number that TOML may spell as an integer (`fmax = 11025`) or a float (`fmax = 11025.0`).
-    package func number(_ key: Key) throws -> Double? {
-        guard contains(key) else { return nil }
-        if let d = try? decode(Double.self, forKey: key) { return d }
-        if let i = try? decode(Int.self, forKey: key) { return Double(i) }
-        throw DecodingError.typeMismatch(
-            Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
-    }
-
-    package func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: key) ?? value
-    }
-
-    /// An enum spelled as a string; an unknown spelling lists the valid ones.
-    package func choice<T: RawRepresentable & CaseIterable & Decodable>(_ key: Key, default value: T) throws -> T
-    where T.RawValue == String {
-        guard let raw = try decodeIfPresent(String.self, forKey: key) else { return value }
-        guard let v = T(rawValue: raw) else {
-            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
-            throw ConfigurationError(
-                file: nil, key: path,
-                reason: "'\(raw)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return v
-    }
-}
+// MARK: - Codable with defaults, snake_case keys and unknown-key detection (helpers in ConfigurationDecoding)
 
 extension PipelineConfiguration {
     enum CodingKeys: String, CodingKey, CaseIterable { case name, audio, stft, mel, db, split, shards }

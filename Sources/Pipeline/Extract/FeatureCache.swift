@@ -6,7 +6,7 @@ import SystemPackage
 /// only what is missing. The same folder carries the spectrograms from the extraction half of a run to the shard
 /// half (memory stays bounded by the workers, not by the corpus).
 ///
-/// One file per clip, `<file hash>-<parameters hash>.clip`, little-endian: the bytes `GKCLIP02`, UInt32 length L and
+/// One file per clip, `<file hash>-<parameters hash>.clip`, little-endian: the bytes `GKCLIP03`, UInt32 length L and
 /// UInt32 bands B; L bytes of JSON (the clip's ``ClipOutcome`` without its statistics: hash of the decoded samples,
 /// flags, timings), zero padding to a multiple of 8; the statistics as Int64 count, B float64 means and B float64 M2;
 /// then the spectrogram as float32 `[n_mels, frames]`. Written under a temporary name and renamed when complete; an
@@ -19,7 +19,7 @@ public struct FeatureCache: Sendable {
     /// between the two halves of the run).
     public let reuse: Bool
 
-    static let magic = Array("GKCLIP02".utf8)
+    static let magic = Array("GKCLIP03".utf8)
     /// Bumped whenever the per-clip computation changes in a way the parameters do not show.
     static let algorithmVersion = "1"
 

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 
 extension Preprocessor {

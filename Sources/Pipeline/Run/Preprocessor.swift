@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 
 /// The preprocessing runner: the README's stage table, top to bottom, each stage a type of its own.

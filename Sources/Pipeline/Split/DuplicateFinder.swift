@@ -1,3 +1,4 @@
+import GenreCore
 /// The duplicates stage: exact duplicates (the same decoded audio, by ``ContentHash``, under two names) keep their
 /// first copy in manifest order; the others are reported and dropped, so a recording never lands in two splits.
 struct DuplicateFinder: Sendable {

@@ -1,3 +1,4 @@
+import GenreCore
 import Foundation
 
 /// The split stage: train, valid and test, either stratified by class with a seed (``Splitter/stratified``) over
