@@ -56,12 +56,15 @@ public enum HDF5Integrity {
                     let index = base.loadUnaligned(fromByteOffset: object, as: UInt16.self).littleEndian
                     let objectSize = base.loadUnaligned(fromByteOffset: object + 8, as: UInt64.self).littleEndian
                     if index == 0 {
-                        // Free space: the rest of the collection, header included.
-                        guard objectSize <= UInt64(end - object) else {
+                        // Free space, its header included. HDF5 1.10 steps over it by its recorded size and goes on
+                        // walking: a size below one object header makes that walk stand still (an endless loop in
+                        // `H5HG_read`), one past the collection's end makes it read beyond.
+                        guard objectSize >= UInt64(objectHeaderBytes), objectSize <= UInt64(end - object) else {
                             return "global heap collection at byte \(start): free space of \(objectSize) bytes "
-                                + "overruns the collection"
+                                + "at byte \(object) does not fit the collection"
                         }
-                        break
+                        object += Int(objectSize)
+                        continue
                     }
                     let (padded, overflow) = objectSize.addingReportingOverflow(7)
                     let needed = overflow ? UInt64.max : padded & ~7
