@@ -83,10 +83,8 @@ public struct CorpusSurvey: Sendable, Codable {
     }
 
     public func writeJSON(to path: String) throws(PipelineError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            try FileSystem.writeAtomically(encoder.encode(self), to: path)
+            try FileSystem.writeJSONAtomically(self, to: path)
         } catch {
             throw PipelineError(path: path, reason: "cannot write: \(error)")
         }

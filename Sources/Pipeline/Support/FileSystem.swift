@@ -12,6 +12,14 @@ import Darwin
 enum FileSystem {
     /// Writes `bytes` to `path` atomically: into a temporary file beside it (`.<name>.tmp-<pid>`), renamed over
     /// `path` when complete, so a reader sees the old file or the new one, never a part.
+    /// Writes `value` as pretty JSON with sorted keys (the layout of `report.json`, `part.json` and scan listings),
+    /// atomically.
+    static func writeJSONAtomically(_ value: some Encodable, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try writeAtomically(encoder.encode(value), to: path)
+    }
+
     static func writeAtomically(_ bytes: some ContiguousBytes, to path: String) throws(Errno) {
         let target = FilePath(path)
         let temporary = target.removingLastComponent().appending(".\(target.lastComponent?.string ?? "file").tmp-\(getpid())")

@@ -116,10 +116,8 @@ public struct RunReport: Sendable, Codable {
 
     /// Writes the report as pretty JSON, atomically.
     public func write(to path: String) throws(PipelineError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {
-            try FileSystem.writeAtomically(encoder.encode(self), to: path)
+            try FileSystem.writeJSONAtomically(self, to: path)
         } catch {
             throw PipelineError(path: path, reason: "cannot write the report: \(error)")
         }
