@@ -153,4 +153,19 @@ enum VerifierFixture {
         #expect(result.problems.contains { $0.file == test && $0.message.contains("schema") }, "\(result.text)")
         #expect(throws: PipelineError.self) { try ShardVerifier.verify(directory: f.file("nothing")) }
     }
+
+    /// Shards of schema 1 (checksum genrekit-lanehash64/1) get one line that says what to do about them.
+    @Test func shardsOfTheOlderSchemaSayToPreprocessAgain() throws {
+        let f = TemporaryFolder()
+        let shards = try VerifierFixture.copy(into: f)
+        let path = try #require(try ShardDirectory.list(shards)["train"]?.first)
+        let file = try HDF5File(openingForWriting: path)
+        try file.setAttribute(ShardSchema.schemaAttribute, to: .string("genrekit-shard/1"))
+        try file.setAttribute(ShardSchema.checksumAlgorithmAttribute, to: .string("genrekit-lanehash64/1"))
+        try file.close()
+        let result = try ShardVerifier.verify(directory: shards)
+        let problem = try #require(result.problems.first { $0.file == path }, "\(result.text)")
+        #expect(problem.message.contains("older GenreKit"), "\(result.text)")
+        #expect(problem.message.contains("preprocess again"), "\(result.text)")
+    }
 }

@@ -74,6 +74,8 @@ struct ShardChecks {
         }
         switch attributes[ShardSchema.schemaAttribute] {
         case .string(ShardSchema.version)?: return attributes
+        case .string(let found)?:
+            state.problem(path, ShardChecksum.describeUnsupported(schema: found) ?? "schema \"\(found)\"")
         case let found?:
             state.problem(path, "schema is \(found), expected \"\(ShardSchema.version)\"")
         case nil:
