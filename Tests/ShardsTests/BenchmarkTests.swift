@@ -42,4 +42,16 @@ import Testing
               + "MB/s, append+commit (with fsync) \(Int(megabytes / seconds(appending + committing))) MB/s, "
               + "read \(Int(megabytes / seconds(reading))) MB/s")
     }
+
+    /// The shard checksum's hashing rate.
+    @Test
+    func printsHashingRate() {
+        let values = [Float](repeating: 0.5, count: 16 << 20)  // 64 MB
+        var hasher = ShardChecksum()
+        let clock = ContinuousClock()
+        let elapsed = clock.measure { values.withUnsafeBufferPointer { hasher.update($0) } }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("ShardChecksum (xxh64): \(String(format: "%.2f", Double(values.count * 4) / seconds / 1e9)) GB/s")
+        #expect(hasher.byteCount == UInt64(values.count * 4))
+    }
 }

@@ -139,16 +139,4 @@ extension ShardChecksumTests {
         // `found` is the attribute as printed (a string in quotes).
         #expect(ShardError.wrongSchema(path: "x.h5", found: "\"genrekit-shard/1\"").description.hasSuffix("preprocess again"))
     }
-
-    /// The hashing rate, printed only when `GENREKIT_BENCH` is set (a figure, never an assertion).
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["GENREKIT_BENCH"] != nil))
-    func printsHashingRate() {
-        let values = [Float](repeating: 0.5, count: 16 << 20)  // 64 MB
-        var hasher = ShardChecksum()
-        let start = DispatchTime.now().uptimeNanoseconds
-        values.withUnsafeBufferPointer { hasher.update($0) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print("ShardChecksum (xxh64): \(String(format: "%.2f", Double(values.count * 4) / seconds / 1e9)) GB/s")
-        #expect(hasher.byteCount == UInt64(values.count * 4))
-    }
 }
