@@ -30,7 +30,7 @@ RUN ?= $(dir $(OUT))run
 CHECKPOINT ?= $(RUN)/best.h5
 SPLIT ?= test
 
-.PHONY: setup build test test-slurm fuzz demo preprocess merge inspect train evaluate bench bench-train golden clean help
+.PHONY: setup build test test-slurm fuzz demo preprocess merge inspect train evaluate crossval bench bench-train eval-real sweep-real golden clean help
 
 help:
 	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards,"
@@ -44,7 +44,11 @@ help:
 	@echo "make inspect     OUT=dir"
 	@echo "make train       OUT=shard-dir [RUN=run-dir] [TRAIN_CONFIG=pipelines/train.toml]"
 	@echo "make evaluate    OUT=shard-dir [RUN=run-dir | CHECKPOINT=file] [SPLIT=test]"
+	@echo "make crossval    DATASET=name FOLDS=5 [TRAIN_CONFIG=...]: stratified k-fold, out/<name>/crossval/report.html"
 	@echo "make bench-train training throughput against PyTorch (CPU, same model, batch and threads)"
+	@echo "make eval-real   k-fold on the real GTZAN clips in GTZAN_MINI (../gtzan-mini): old and new defaults,"
+	@echo "                 GenreKit and PyTorch side by side (skipped when the clips are absent)"
+	@echo "make sweep-real  the sweep that chose pipelines/train.toml's defaults, on the same folds"
 	@echo "make bench       preprocessing throughput against librosa and the FFTW floor"
 	@echo "make golden      regenerate the librosa golden files (needs librosa==0.11.0)"
 
@@ -98,6 +102,20 @@ demo: build out/demo/corpus/.complete
 	$(GENRE) inspect out/demo/shards
 	$(GENRE) train --shards out/demo/shards --out out/demo/run --config pipelines/demo-train.toml
 	$(GENRE) evaluate --checkpoint out/demo/run/best.h5 --shards out/demo/shards --split test --out out/demo/run/evaluation-test
+
+FOLDS ?= 5
+CROSSVAL ?= $(dir $(OUT))crossval
+
+crossval: build $(CORPUS_DEP)
+	$(GENRE) crossval $(CORPUS_ARGS) --pipeline $(PIPELINE) --config $(TRAIN_CONFIG) --folds $(FOLDS) --out $(CROSSVAL) --jobs $(JOBS)
+
+GTZAN_MINI ?= ../gtzan-mini
+
+eval-real: build
+	python3 scripts/eval_real.py --genre $(GENRE) --clips $(GTZAN_MINI) --folds $(FOLDS) --jobs $(JOBS)
+
+sweep-real: build
+	python3 scripts/sweep_real.py --genre $(GENRE) --clips $(GTZAN_MINI) --folds $(FOLDS) --jobs $(JOBS)
 
 bench: build
 	python3 scripts/bench_preprocess.py --genre $(GENRE) --reference bench

@@ -5,7 +5,10 @@ Same model as the Swift `Net` module builds: input 1x128x128; 4 x (conv3x3 pad 1
 with 16, 32, 64, 128 channels; global average pool; dropout 0.3; linear to 10 classes. Times forward + backward +
 Adam step (train mode) and forward only (eval mode, no_grad) at batch 32 on random input.
 
-Usage: python3 scripts/bench_net_torch.py [--threads 2] [--batch 32] [--steps 20] [--warmup 3]
+With `--config TRAIN.toml` the model is the one that training configuration names (`[model]` channels, kernel,
+block, pool, dropout, crop_frames), built by scripts/torch_crossval.py exactly as the k-fold reference trains it.
+
+Usage: python3 scripts/bench_net_torch.py [--threads 2] [--batch 32] [--steps 20] [--warmup 3] [--config TOML]
 Prints one JSON line: {"train_samples_per_s": ..., "eval_samples_per_s": ...}.
 """
 import argparse
@@ -32,12 +35,23 @@ def main():
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--config", default=None, help="training configuration whose [model] to build")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = genre_cnn()
+    frames = 128
+    if a.config:
+        import os
+        import sys
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import torch_crossval
+        recipe = torch_crossval.recipe(a.config)
+        frames = recipe["model"]["crop_frames"]
+        model = torch_crossval.build_model(recipe, 10, 128)
+    else:
+        model = genre_cnn()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(a.batch, 1, 128, 128)
+    x = torch.randn(a.batch, 1, 128, frames)
     y = torch.randint(0, 10, (a.batch,))
     loss_fn = nn.CrossEntropyLoss()
 
