@@ -101,6 +101,7 @@ import Testing
     @Test(arguments: TrainingConfiguration.ClassBalance.allCases)
     func theBalanceModeIsRecorded(balance: TrainingConfiguration.ClassBalance) throws {
         let directory = try TemporaryDirectory("balance")
+        try FileManager.default.createDirectory(atPath: directory.file("shards"), withIntermediateDirectories: true)
         try HandMadeFolder().write(to: directory.file("shards"), splits: [
             "train": [[0, 0, 0, 0, 0, 0, 0, 1, 1, 2]], "valid": [[0, 1, 2]],
         ])
