@@ -1,7 +1,7 @@
-import GenreCore
+public import GenreCore
 import Foundation
 import Net
-public import Pipeline
+import Pipeline
 
 /// Where and how to train (what the training configuration does not say).
 public struct TrainingRun: Sendable {

@@ -230,8 +230,8 @@ public struct TrainingBatch: Sendable {
     }
 }
 
-/// The batches of one training epoch: one random `cropFrames` crop of every training clip, in the order of the
-/// epoch's plan, with the options' masks and mixup; see `EpochPlan` for how the randomness is drawn. Reads clips on
+/// The batches of one training epoch: one random `cropFrames` crop of every training clip (with
+/// `balance = .sampler`, of every position of the class-balanced plan), in the order of the epoch's plan, with the options' masks and mixup; see `EpochPlan` for how the randomness is drawn. Reads clips on
 /// demand (keeping at most `maxOpenShards` shards open) and, with `prefetch`, builds the next batch on a background
 /// thread. Single owner: dropping it stops its thread.
 ///

@@ -124,6 +124,13 @@ import Testing
         #expect(first["balance"] as? String == balance.rawValue && first["window_hop"] as? Int == 8)
         #expect(try TrainingLog.read(path: directory.file("run/log.jsonl")).map(\.epoch) == [1, 2])
         #expect(try Checkpoint.read(from: directory.file("run/last.h5")).training.train.balance == balance)
+        // The evaluation report names the mode and the windows.
+        let outcome = try Evaluator.run(checkpointPath: directory.file("run/last.h5"), shards: directory.file("shards"),
+                                        split: "valid", output: directory.file("evaluation"), examplesPerClass: 0)
+        #expect(outcome.result.windowHop == 8 && outcome.result.windowFrames == 16)
+        let html = try String(contentsOfFile: directory.file("evaluation/report.html"), encoding: .utf8)
+        #expect(html.contains("<th>class balance (training)</th><td>\(balance.rawValue)</td>"))
+        #expect(html.contains("16 frames every 8 frames (overlapping)"))
     }
 }
 
