@@ -55,9 +55,11 @@ public struct TrainingSummary: Sendable {
 
 /// The training loop: one random crop of every training clip per epoch (shuffled by the seed; with
 /// `[train] balance = "sampler"` the class-balanced positions of `EpochPlan`), forward, softmax cross-entropy
-/// (class-weighted with `balance = "loss"`, weights `ClassWeights.balanced`), backward, optimizer step with the learning-rate schedule; clip-level validation every epoch;
+/// (class-weighted with `balance = "loss"`, weights `ClassWeights.balanced`), backward, optimizer step with the
+/// learning-rate schedule; clip-level validation every epoch (windows every `[evaluate] window_hop` frames);
 /// `last.h5` every epoch, `best.h5` on a better validation accuracy (the first best on ties); early stopping after
-/// `patience` epochs without improvement; `log.jsonl` a line per epoch. `resume` continues from `last.h5`.
+/// `patience` epochs without improvement; `log.jsonl` a first line describing the run (`RunLogHeader`), then a line
+/// per epoch. `resume` continues from `last.h5`.
 public struct Trainer {
     public let run: TrainingRun
     public let progress: any ProgressObserver

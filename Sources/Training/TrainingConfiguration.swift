@@ -48,7 +48,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     ///   present (see `EpochPlan`); each class cycles through a seeded permutation of its clips, so a small class
     ///   repeats its clips and a large one sees a different subset each epoch.
     /// - `loss`: every clip once per epoch, with the class-weighted cross-entropy, weights `N / (K · n_c)`
-    ///   (`ClassWeights.balanced(counts:)`; PyTorch `CrossEntropyLoss(weight=w)`).
+    ///   (`ClassWeights.balanced(labels:classCount:)`; PyTorch `CrossEntropyLoss(weight=w)`).
     public enum ClassBalance: String, Sendable, Codable, CaseIterable { case none, sampler, loss }
 
     public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adam, adamw, sgd }
