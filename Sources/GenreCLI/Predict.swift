@@ -15,8 +15,15 @@ extension Genre {
         @Flag(help: "Print JSON with per-window probabilities over time.")
         var json = false
 
+        @Option(help: "Frames between window starts, 1...window length (default: the checkpoint's [evaluate] window_hop).")
+        var windowHop: Int?
+
         @Argument(help: "Audio files.")
         var audio: [String]
+
+        func validate() throws {
+            if let windowHop, windowHop < 1 { throw ValidationError("--window-hop must be at least 1") }
+        }
 
         func run() throws {
             let predictor = try Predictor(checkpointPath: checkpoint)
@@ -25,7 +32,7 @@ extension Genre {
             var predictions: [Predictor.Prediction] = []
             for path in audio {
                 do {
-                    let prediction = try predictor.predict(path: path)
+                    let prediction = try predictor.predict(path: path, windowHop: windowHop)
                     predictions.append(prediction)
                     if !json { print(PredictionReport.line(for: prediction, classes: classes)) }
                 } catch {

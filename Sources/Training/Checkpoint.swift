@@ -154,12 +154,28 @@ public struct Checkpoint: Sendable {
             guard mean.count == spec.inputShape[1], std.count == mean.count else {
                 throw bad("normalisation has \(mean.count) bands, the model takes \(spec.inputShape[1])")
             }
+            // The state's names follow from the stored model and optimizer settings: each is read by name. Listing
+            // the groups instead (H5Literate) crashes HDF5 1.10 on some damaged link tables (found by the reader
+            // fuzz test), and a name lookup fails cleanly on the same damage.
+            let expectedModel: Sequential
+            do {
+                expectedModel = try Sequential(spec: spec, seed: 0)
+            } catch {
+                throw bad("model_spec does not describe a buildable network: \(error)")
+            }
+            let modelNames = expectedModel.stateDictionary().keys.sorted()
+            let optimizerNames = Trainer.makeOptimizer(training.optimizer, parameters: expectedModel.parameters)
+                .stateDictionary().keys.sorted()
             var model: [String: Tensor] = [:], optimizer: [String: Tensor] = [:]
-            for (group, into) in [("model", 0), ("optimizer", 1)] where try file.contains(group) {
-                for name in try file.datasetNames(in: group) {
-                    let (values, shape) = try file.readFloats("\(group)/\(name)")
-                    let t = Tensor(shape: shape, scalars: values)
-                    if into == 0 { model[name] = t } else { optimizer[name] = t }
+            for name in modelNames {
+                guard try file.contains("model/\(name)") else { throw bad("model weight \(name) is missing") }
+                let (values, shape) = try file.readFloats("model/\(name)")
+                model[name] = Tensor(shape: shape, scalars: values)
+            }
+            if try file.contains("optimizer") {
+                for name in optimizerNames where try file.contains("optimizer/\(name)") {
+                    let (values, shape) = try file.readFloats("optimizer/\(name)")
+                    optimizer[name] = Tensor(shape: shape, scalars: values)
                 }
             }
             guard !model.isEmpty else { throw bad("holds no model weights") }

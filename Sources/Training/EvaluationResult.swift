@@ -3,7 +3,7 @@ import Foundation
 /// The outcome of evaluating a model on a split: clip-level accuracy (window logits averaged per clip), window
 /// accuracy, macro-F1, per-class metrics and the confusion matrix. Encodes as `metrics.json` (snake_case keys:
 /// `classes`, `accuracy`, `window_accuracy`, `macro_f1`, `per_class`, `confusion`, `confusion_normalised`,
-/// `clips`, `windows`, `info`).
+/// `clips`, `windows`, `window_frames`, `window_hop`, `info`; every `per_class` entry carries its `support`).
 public struct EvaluationResult: Sendable, Equatable, Codable {
     /// Class names in label order.
     public var classes: [String]
@@ -23,12 +23,17 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
     public var clips: Int
     /// Windows evaluated.
     public var windows: Int
+    /// Frames of each evaluation window (nil when not recorded).
+    public var windowFrames: Int?
+    /// Frames between the starts of a clip's evaluation windows (`[evaluate] window_hop`; nil when not recorded).
+    public var windowHop: Int?
     /// Free-form facts about what was evaluated (split, checkpoint, epoch...).
     public var info: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case classes, accuracy, windowAccuracy = "window_accuracy", macroF1 = "macro_f1", perClass = "per_class"
-        case confusion, confusionNormalised = "confusion_normalised", clips, windows, info
+        case confusion, confusionNormalised = "confusion_normalised", clips, windows
+        case windowFrames = "window_frames", windowHop = "window_hop", info
     }
 
     /// The result of a clip-level and a window-level confusion matrix over the same classes.
@@ -113,7 +118,10 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
     /// class, columns = predicted, column headers abbreviated to fit), and the per-class table.
     public var table: String {
         var lines: [String] = []
-        lines.append("clips \(clips), windows \(windows): accuracy \(fixed(accuracy, 4)) (clip level), "
+        let windowing = windowFrames.map { frames in
+            " (\(frames) frames every \(windowHop.map(String.init) ?? "?"))"
+        } ?? ""
+        lines.append("clips \(clips), windows \(windows)\(windowing): accuracy \(fixed(accuracy, 4)) (clip level), "
                      + "window accuracy \(fixed(windowAccuracy, 4)), macro-F1 \(fixed(macroF1, 4))")
         let counts = confusion.map { $0.map { String($0) } }
         let percentages = confusionNormalised.map { $0.map { fixed($0 * 100, 1) } }

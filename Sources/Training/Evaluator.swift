@@ -2,20 +2,26 @@ import Foundation
 public import Net
 import Pipeline
 
-/// Evaluation of a model on a split: every clip's non-overlapping `cropFrames` windows from frame 0, logits
-/// averaged per clip (clip-level accuracy), and each window on its own (window-level accuracy).
+/// Evaluation of a model on a split: every clip's `cropFrames` windows inside its audio (`EvaluationWindows`: from
+/// frame 0 every `windowHop` frames, plus one ending at the clip's last audio frame), logits averaged per clip
+/// (clip-level accuracy), and each window on its own (window-level accuracy).
 public enum Evaluator {
-    /// Runs the model (evaluation mode) over a split.
+    /// Runs the model (evaluation mode) over a split; `windowHop` nil is `cropFrames` (non-overlapping windows).
     public static func evaluate(
-        model: Sequential, dataset: ShardDataset, split: String, cropFrames: Int, info: [String: String] = [:]
+        model: Sequential, dataset: ShardDataset, split: String, cropFrames: Int, windowHop: Int? = nil,
+        info: [String: String] = [:]
     ) throws(TrainingError) -> EvaluationResult {
-        var windows = try EvaluationWindows(dataset: dataset, split: split, cropFrames: cropFrames, batchSize: 64)
+        var windows = try EvaluationWindows(dataset: dataset, split: split, cropFrames: cropFrames, hop: windowHop,
+                                            batchSize: 64)
         var accumulator = EvaluationAccumulator(classes: dataset.classes, clipLabels: windows.labels)
         while let batch = try windows.next() {
             let logits = model.forward(Tensor(shape: batch.shape, scalars: batch.inputs), training: false)
             accumulator.add(logits: logits.scalars, of: batch)
         }
-        return accumulator.result(info: info)
+        var result = accumulator.result(info: info)
+        result.windowFrames = cropFrames
+        result.windowHop = windows.hop
+        return result
     }
 
     /// What `genre evaluate` writes and prints.
@@ -26,9 +32,11 @@ public enum Evaluator {
 
     /// Evaluates checkpoint `checkpointPath` on split `split` of the shard folder `shards`; writes `metrics.json`,
     /// `confusion.csv`, `per_class.csv` and `report.html` (with the training curves when the checkpoint's folder
-    /// holds `log.jsonl`) into `output`. Shards made with other parameters or classes are refused.
+    /// holds `log.jsonl`) into `output`. Shards made with other parameters or classes are refused. `windowHop`
+    /// (frames, `1...crop`) replaces the checkpoint's `[evaluate] window_hop` when given.
     public static func run(
-        checkpointPath: String, shards: String, split: String, output: String, examplesPerClass: Int = 2
+        checkpointPath: String, shards: String, split: String, output: String, examplesPerClass: Int = 2,
+        windowHop: Int? = nil
     ) throws(TrainingError) -> Outcome {
         let checkpoint = try Checkpoint.read(from: checkpointPath)
         let dataset = try ShardDataset(directory: shards, requiredSplits: [split])
@@ -40,11 +48,13 @@ public enum Evaluator {
         }
         let model = try checkpoint.makeModel(path: checkpointPath)
         let crop = checkpoint.modelSpec.inputShape[2]
+        let hop = windowHop ?? checkpoint.training.evaluate.windowHop ?? crop
         let info = [
             "checkpoint": checkpointPath, "shards": shards, "split": split, "epoch": String(checkpoint.epoch),
             "best_valid_accuracy": String(format: "%.4f", checkpoint.bestValidAccuracy),
         ]
-        let result = try evaluate(model: model, dataset: dataset, split: split, cropFrames: crop, info: info)
+        let result = try evaluate(model: model, dataset: dataset, split: split, cropFrames: crop, windowHop: hop,
+                                  info: info)
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         } catch {
@@ -61,6 +71,10 @@ public enum Evaluator {
                 ReportField("model", "\(checkpoint.modelSpec.layers.count) layers, input \(checkpoint.modelSpec.inputShape), "
                             + "\(checkpoint.classes.count) classes"),
                 ReportField("clips / windows", "\(result.clips) / \(result.windows)"),
+                ReportField("windows", "\(crop) frames every \(hop) frames"
+                            + (hop < crop ? " (overlapping)" : " (non-overlapping)")
+                            + ", inside each clip's audio, plus one ending at its last audio frame"),
+                ReportField("class balance (training)", checkpoint.training.train.balance.rawValue),
             ],
             history: history, examples: examples)
         let html = output + "/report.html"
@@ -92,7 +106,7 @@ public struct Predictor {
         public var seconds: Double
         /// Softmax of the window logits' mean, per class (class order of the checkpoint).
         public var probabilities: [Double]
-        /// Per window: start time (s) and class probabilities.
+        /// Per window (in time order): start time in seconds and class probabilities.
         public var windows: [Window]
         public struct Window: Sendable, Codable {
             public var start: Double
@@ -104,23 +118,31 @@ public struct Predictor {
         }
     }
 
-    /// Decodes the whole file, computes its normalised log-mel spectrogram, and classifies every non-overlapping
-    /// window (zero-padded when the file is shorter than one window).
-    public func predict(path: String) throws(TrainingError) -> Prediction {
+    /// Decodes the whole file, computes its normalised log-mel spectrogram, and classifies its windows as
+    /// evaluation does (`ClipWindows.starts` on the file's frames: every `windowHop` frames, plus one ending at the
+    /// last frame; one window at 0, zero-padded, when the file is shorter than a window). `windowHop` nil is the
+    /// checkpoint's `[evaluate] window_hop` (the window length when not set); it must be in `1...window length`.
+    public func predict(path: String, windowHop: Int? = nil) throws(TrainingError) -> Prediction {
+        let nMels = pipeline.mel.nMels, crop = checkpoint.modelSpec.inputShape[2]
+        let hop = windowHop ?? checkpoint.training.evaluate.windowHop ?? crop
+        guard (1...crop).contains(hop) else {
+            throw .invalidOptions(directory: path, reason: "a window hop of \(hop) frames (must be 1...\(crop), the "
+                                  + "window length)")
+        }
         let (db, frames): ([Float], Int)
         do {
             (db, frames) = try ClipFeatureExtractor.wholeFileSpectrogram(path: path, configuration: pipeline)
         } catch {
             throw .io(path: path, reason: error.message)
         }
-        let nMels = pipeline.mel.nMels, crop = checkpoint.modelSpec.inputShape[2]
-        let windows = max(1, frames / crop)
+        let starts = ClipWindows.starts(audioFrames: frames, windowFrames: crop, hop: hop)
+        let windows = starts.count
         var input = [Float](repeating: 0, count: windows * nMels * crop)
-        for w in 0..<windows {
+        for (w, start) in starts.enumerated() {
             for b in 0..<nMels {
                 let m = checkpoint.normMean[b], s = 1 / checkpoint.normStd[b]
-                for t in 0..<crop where w * crop + t < frames {
-                    input[(w * nMels + b) * crop + t] = (db[b * frames + w * crop + t] - m) * s
+                for t in 0..<crop where start + t < frames {
+                    input[(w * nMels + b) * crop + t] = (db[b * frames + start + t] - m) * s
                 }
             }
         }
@@ -128,13 +150,14 @@ public struct Predictor {
         let classes = checkpoint.classes.count
         var mean = [Double](repeating: 0, count: classes)
         var perWindow: [Prediction.Window] = []
-        let hop = Double(pipeline.stft.hopLength) / Double(pipeline.audio.sampleRate)
-        for w in 0..<windows {
+        let timing = SpectrogramTiming(pipeline: pipeline)
+        for (w, start) in starts.enumerated() {
             let row = (0..<classes).map { Double(logits.scalars[w * classes + $0]) }
             for c in 0..<classes { mean[c] += row[c] / Double(windows) }
-            perWindow.append(.init(start: Double(w * crop) * hop, probabilities: Self.softmax(row)))
+            perWindow.append(.init(start: timing.seconds(ofFrame: start), probabilities: Self.softmax(row)))
         }
-        return Prediction(path: path, seconds: Double(frames) * hop, probabilities: Self.softmax(mean), windows: perWindow)
+        return Prediction(path: path, seconds: timing.seconds(ofFrame: frames), probabilities: Self.softmax(mean),
+                          windows: perWindow)
     }
 
     static func softmax(_ x: [Double]) -> [Double] {

@@ -152,7 +152,9 @@ public struct HTMLReport: Sendable {
         html += card(fixed(result.windowAccuracy * 100, 1) + "%", "window accuracy")
         html += card(fixed(result.macroF1, 3), "macro-F1")
         html += card(String(result.clips), (result.info["split"] ?? "test") + " clips")
-        html += card(String(result.windows), "windows")
+        html += card(String(result.windows), result.windowFrames.map { frames in
+            "windows of \(frames) frames, hop \(result.windowHop.map(String.init) ?? "?")"
+        } ?? "windows")
         html += "</div>\n"
         let fields = result.info.keys.sorted().map { ReportField($0, result.info[$0]!) } + runInfo
         if !fields.isEmpty {
@@ -174,7 +176,7 @@ public struct HTMLReport: Sendable {
 
     private var perClassSection: String {
         var html = "<h2>Per class</h2>\n<div class=\"charts\">\n" + SVGChart.perClassBars(result.perClass) + "\n"
-        html += "<table>\n<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>\n"
+        html += "<table>\n<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support (clips)</th></tr>\n"
         for m in result.perClass {
             html += "<tr><td>\(escapeHTML(m.name))</td><td class=\"num\">\(fixed(m.precision, 3))</td>"
                 + "<td class=\"num\">\(fixed(m.recall, 3))</td><td class=\"num\">\(fixed(m.f1, 3))</td>"

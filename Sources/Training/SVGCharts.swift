@@ -47,13 +47,17 @@ public enum SVGChart {
     }
 
     /// The confusion matrix as a heatmap: rows = true class, columns = predicted class, cell colour from the
-    /// row-normalised value (white → dark blue), the count written in each cell, class names on both axes.
+    /// row-normalised value (white → dark blue), the count written in each cell, class names on both axes (each
+    /// row's with its support, `name (n=clips)`).
     public static func confusionHeatmap(classes: [String], counts: [[Int]], normalised: [[Double]]) -> String {
         let count = classes.count
         let maxCountWidth = textWidth(String(counts.flatMap { $0 }.max() ?? 0))
         let cell = max(34, maxCountWidth + 12)
+        // Row labels carry the row's support (its clips): "blues (n=12)".
+        let rowLabels = classes.indices.map { "\(classes[$0]) (n=\(counts[$0].reduce(0, +)))" }
         let labelWidth = (classes.map { textWidth($0) }.max() ?? 20) + 10
-        let left = labelWidth + 26, top = 12.0
+        let rowLabelWidth = (rowLabels.map { textWidth($0) }.max() ?? 20) + 10
+        let left = rowLabelWidth + 26, top = 12.0
         let bottom = labelWidth * 0.72 + 40
         let width = left + Double(count) * cell + 12
         let height = top + Double(count) * cell + bottom
@@ -78,7 +82,7 @@ public enum SVGChart {
         for (k, name) in classes.enumerated() {
             let centre = Double(k) * cell + cell / 2
             svg += "<text x=\"\(n(left - 6))\" y=\"\(n(top + centre + 4))\" text-anchor=\"end\">"
-                + escapeHTML(name) + "</text>\n"
+                + escapeHTML(rowLabels[k]) + "</text>\n"
             let x = left + centre, y = top + Double(count) * cell + 8
             svg += "<text x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"end\" transform=\"rotate(-45 \(n(x)) \(n(y)))\" "
                 + "dy=\"4\">" + escapeHTML(name) + "</text>\n"
@@ -91,14 +95,16 @@ public enum SVGChart {
         return svg + "</svg>"
     }
 
-    /// Grouped bars of precision, recall and F1 (0...1) per class, with a legend.
+    /// Grouped bars of precision, recall and F1 (0...1) per class, with a legend; each class label and bar title
+    /// carries the class's support (`name (n=clips)`).
     public static func perClassBars(_ metrics: [ClassMetrics]) -> String {
         let bars: [(String, String, KeyPath<ClassMetrics, Double>)] = [
             ("precision", "#4c72b0", \.precision), ("recall", "#dd8452", \.recall), ("F1", "#55a868", \.f1),
         ]
         let barWidth = 11.0, group = barWidth * 3 + 14
         let left = 44.0, top = 28.0, plotHeight = 180.0
-        let labelWidth = (metrics.map { textWidth($0.name) }.max() ?? 20)
+        let names = metrics.map { "\($0.name) (n=\($0.support))" }
+        let labelWidth = (names.map { textWidth($0) }.max() ?? 20)
         let bottom = labelWidth * 0.72 + 24
         let width = max(left + Double(metrics.count) * group + 16, 300)
         let height = top + plotHeight + bottom
@@ -118,11 +124,11 @@ public enum SVGChart {
                 let h = plotHeight * value
                 svg += "<rect x=\"\(n(x0 + Double(b) * barWidth))\" y=\"\(n(top + plotHeight - h))\" "
                     + "width=\"\(n(barWidth - 1))\" height=\"\(n(h))\" fill=\"\(bar.1)\"><title>"
-                    + escapeHTML("\(m.name) \(bar.0): \(fixed(value, 3))") + "</title></rect>\n"
+                    + escapeHTML("\(names[k]) \(bar.0): \(fixed(value, 3))") + "</title></rect>\n"
             }
             let x = x0 + barWidth * 1.5, y = top + plotHeight + 10
             svg += "<text x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"end\" transform=\"rotate(-45 \(n(x)) \(n(y)))\" "
-                + "dy=\"4\">" + escapeHTML(m.name) + "</text>\n"
+                + "dy=\"4\">" + escapeHTML(names[k]) + "</text>\n"
         }
         svg += "<line x1=\"\(n(left))\" y1=\"\(n(top + plotHeight))\" x2=\"\(n(width - 8))\" "
             + "y2=\"\(n(top + plotHeight))\" stroke=\"#444444\"/>\n"

@@ -21,6 +21,9 @@ public struct ShardSplit: Sendable {
     public let labels: [Int32]
     /// Source file of every clip, relative to the corpus root.
     public let paths: [String]
+    /// Original duration of every clip in seconds (the shards' `/seconds`; longer than the clip length for a
+    /// cropped file, shorter for a padded one).
+    public let seconds: [Double]
 
     /// Number of clips.
     public var count: Int { labels.count }
@@ -71,6 +74,10 @@ public final class ShardDataset: Sendable {
     public let configuration: String
     /// Every split found in the folder, by name.
     public let splits: [String: ShardSplit]
+    /// The STFT timing of the features (from the `sample_rate`, `hop_length`, `n_fft` and `center` parameters);
+    /// nil when the shards do not store `sample_rate` and `hop_length` (every clip is then taken to fill all
+    /// `frames`).
+    public let timing: SpectrogramTiming?
 
     /// Opens and validates the shard folder `directory`.
     ///
@@ -92,6 +99,7 @@ public final class ShardDataset: Sendable {
             var files: [ShardFile] = []
             var labels: [Int32] = []
             var paths: [String] = []
+            var seconds: [Double] = []
             for path in listing[split]! {
                 let reader = try shards { () throws(ShardError) in try ShardReader(path: path) }
                 let metadata = reader.metadata
@@ -109,8 +117,9 @@ public final class ShardDataset: Sendable {
                 files.append(ShardFile(path: path, firstClip: labels.count, count: reader.count))
                 labels += reader.labels
                 paths += reader.paths
+                seconds += reader.seconds.map(Double.init)
             }
-            splits[split] = ShardSplit(name: split, shards: files, labels: labels, paths: paths)
+            splits[split] = ShardSplit(name: split, shards: files, labels: labels, paths: paths, seconds: seconds)
         }
         let metadata = reference!.metadata
         for split in requiredSplits where (splits[split]?.count ?? 0) == 0 {
@@ -130,6 +139,14 @@ public final class ShardDataset: Sendable {
         self.parameters = metadata.parameters
         self.configuration = metadata.configuration
         self.splits = splits
+        self.timing = SpectrogramTiming(parameters: metadata.parameters)
+    }
+
+    /// The frames of clip `clip` of `split` that hold audio: `timing.audioFrames(seconds:)` of the clip's
+    /// `/seconds`, at most `frames` (all `frames` without timing or with a non-finite duration).
+    public func audioFrames(clip: Int, of split: ShardSplit) -> Int {
+        guard let timing, split.seconds.indices.contains(clip) else { return frames }
+        return min(frames, timing.audioFrames(seconds: split.seconds[clip]))
     }
 
     /// The split `name`; `.emptySplit` when the folder has no clip of it.

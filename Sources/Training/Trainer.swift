@@ -1,7 +1,7 @@
-import GenreCore
+public import GenreCore
 import Foundation
 import Net
-public import Pipeline
+import Pipeline
 
 /// Where and how to train (what the training configuration does not say).
 public struct TrainingRun: Sendable {
@@ -47,12 +47,19 @@ public struct TrainingSummary: Sendable {
     public var stoppedEarly: Bool
     public var bestCheckpoint: String
     public var lastCheckpoint: String
+    /// The run's `[train] balance`.
+    public var balance: TrainingConfiguration.ClassBalance = .none
+    /// The run's `[evaluate] window_hop` (frames between validation window starts).
+    public var windowHop: Int = 0
 }
 
-/// The training loop: one random crop of every training clip per epoch (shuffled by the seed), forward, softmax
-/// cross-entropy, backward, optimizer step with the learning-rate schedule; clip-level validation every epoch;
+/// The training loop: one random crop of every training clip per epoch (shuffled by the seed; with
+/// `[train] balance = "sampler"` the class-balanced positions of `EpochPlan`), forward, softmax cross-entropy
+/// (class-weighted with `balance = "loss"`, weights `ClassWeights.balanced`), backward, optimizer step with the
+/// learning-rate schedule; clip-level validation every epoch (windows every `[evaluate] window_hop` frames);
 /// `last.h5` every epoch, `best.h5` on a better validation accuracy (the first best on ties); early stopping after
-/// `patience` epochs without improvement; `log.jsonl` a line per epoch. `resume` continues from `last.h5`.
+/// `patience` epochs without improvement; `log.jsonl` a first line describing the run (`RunLogHeader`), then a line
+/// per epoch. `resume` continues from `last.h5`.
 public struct Trainer {
     public let run: TrainingRun
     public let progress: any ProgressObserver
@@ -120,7 +127,8 @@ public struct Trainer {
                 progress.message("the run had already finished")
                 return TrainingSummary(epochs: history, bestEpoch: bestEpoch, bestValidAccuracy: bestAccuracy,
                                        stoppedEarly: sinceBest >= config.train.patience, bestCheckpoint: bestPath,
-                                       lastCheckpoint: lastPath)
+                                       lastCheckpoint: lastPath, balance: config.train.balance,
+                                       windowHop: config.windowHop)
             }
         } else {
             try writeRecord()
@@ -131,6 +139,12 @@ public struct Trainer {
         let batchesPerEpoch = try TrainingBatches(dataset: dataset, epoch: 1, options: options).batchCount
         let schedule = config.learningRateSchedule(batchesPerEpoch: batchesPerEpoch)
         let classes = dataset.classes.count
+        let trainLabels = try dataset.split("train").labels
+        let classWeights = config.train.balance == .loss
+            ? ClassWeights.balanced(labels: trainLabels, classCount: classes) : nil
+        progress.message(Self.balanceDescription(config.train.balance, labels: trainLabels, classes: dataset.classes,
+                                                 weights: classWeights)
+                         + "; validation windows of \(config.model.cropFrames) frames every \(config.windowHop)")
         var stoppedEarly = false
         let clock = ContinuousClock()
 
@@ -147,9 +161,11 @@ public struct Trainer {
                 let (loss, gradient): (Double, Tensor)
                 if batch.mixup != nil {
                     let targets = Tensor(shape: [batch.count, classes], scalars: batch.softTargets(classCount: classes))
-                    (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, targets: targets)
+                    (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, targets: targets,
+                                                                           weights: classWeights)
                 } else {
-                    (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: batch.labels.map(Int.init))
+                    (loss, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: batch.labels.map(Int.init),
+                                                                           weights: classWeights)
                 }
                 model.zeroGradients()
                 model.backward(gradient)
@@ -170,7 +186,7 @@ public struct Trainer {
             }
             let trainSeconds = (clock.now - start).seconds
             let validation = try Evaluator.evaluate(model: model, dataset: dataset, split: "valid",
-                                                    cropFrames: config.model.cropFrames)
+                                                    cropFrames: config.model.cropFrames, windowHop: config.windowHop)
             let seconds = (clock.now - start).seconds
             let record = EpochRecord(
                 epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
@@ -209,7 +225,27 @@ public struct Trainer {
             }
         }
         return TrainingSummary(epochs: history, bestEpoch: bestEpoch, bestValidAccuracy: bestAccuracy,
-                               stoppedEarly: stoppedEarly, bestCheckpoint: bestPath, lastCheckpoint: lastPath)
+                               stoppedEarly: stoppedEarly, bestCheckpoint: bestPath, lastCheckpoint: lastPath,
+                               balance: config.train.balance, windowHop: config.windowHop)
+    }
+
+    /// One line on how the run balances its classes: the mode, the training clips per class and, for `.loss`,
+    /// the class weights.
+    static func balanceDescription(
+        _ balance: TrainingConfiguration.ClassBalance, labels: [Int32], classes: [String], weights: [Double]?
+    ) -> String {
+        var counts = [Int](repeating: 0, count: classes.count)
+        for label in labels where Int(label) < classes.count { counts[Int(label)] += 1 }
+        let perClass = classes.indices.map { c in
+            "\(classes[c]) \(counts[c])" + (weights.map { " (w " + String(format: "%.3f", $0[c]) + ")" } ?? "")
+        }
+        let mode: String
+        switch balance {
+        case .none: mode = "none (every clip once per epoch)"
+        case .sampler: mode = "sampler (equal positions per class each epoch)"
+        case .loss: mode = "loss (class-weighted cross-entropy)"
+        }
+        return "class balance: \(mode); training clips: " + perClass.joined(separator: ", ")
     }
 
     static func makeOptimizer(_ s: TrainingConfiguration.OptimizerSettings, parameters: [Parameter]) -> any Optimizer {
@@ -242,11 +278,12 @@ public struct Trainer {
         }
     }
 
-    /// Rewrites `log.jsonl` atomically (a line per epoch).
+    /// Rewrites `log.jsonl` atomically: a first line describing the run (`{"event": "run", "balance": ...,
+    /// "window_hop": ...}`, without `epoch`, so `TrainingLog` skips it), then a line per epoch.
     private func writeLog(_ history: [EpochRecord]) throws(TrainingError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var text = ""
+        var text = String(decoding: try! encoder.encode(RunLogHeader(configuration: run.configuration)), as: UTF8.self) + "\n"
         for r in history { text += String(decoding: try! encoder.encode(r), as: UTF8.self) + "\n" }
         do {
             try text.write(toFile: logPath, atomically: true, encoding: .utf8)
@@ -254,4 +291,20 @@ public struct Trainer {
             throw .io(path: logPath, reason: "cannot write: \(error)")
         }
     }
+}
+
+/// The first line of `log.jsonl`: what the epochs' lines do not say about the run.
+struct RunLogHeader: Codable, Equatable {
+    var event = "run"
+    var balance: TrainingConfiguration.ClassBalance
+    var windowHop: Int
+    var seed: UInt64
+
+    init(configuration: TrainingConfiguration) {
+        balance = configuration.train.balance
+        windowHop = configuration.windowHop
+        seed = configuration.train.seed
+    }
+
+    enum CodingKeys: String, CodingKey { case event, balance, windowHop = "window_hop", seed }
 }

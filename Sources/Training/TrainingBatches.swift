@@ -31,11 +31,14 @@ public struct TrainingBatchOptions: Sendable, Equatable, Codable {
     /// Build the next batch on a background thread while the caller trains on the current one (same batches as
     /// without).
     public var prefetch: Bool
+    /// How the epoch's clips are chosen: `.sampler` shares the positions equally among the classes (see
+    /// `EpochPlan`); `.none` and `.loss` deliver every clip once (`.loss` acts in the loss, not here).
+    public var balance: TrainingConfiguration.ClassBalance
 
     public init(
         batchSize: Int = 32, cropFrames: Int = 128, seed: UInt64 = 0, timeMasks: Int = 0, timeMaskWidth: Int = 0,
         frequencyMasks: Int = 0, frequencyMaskWidth: Int = 0, mixupAlpha: Double = 0, minimumBatchSize: Int = 2,
-        maxOpenShards: Int = 8, prefetch: Bool = true
+        maxOpenShards: Int = 8, prefetch: Bool = true, balance: TrainingConfiguration.ClassBalance = .none
     ) {
         self.batchSize = batchSize
         self.cropFrames = cropFrames
@@ -48,6 +51,7 @@ public struct TrainingBatchOptions: Sendable, Equatable, Codable {
         self.minimumBatchSize = minimumBatchSize
         self.maxOpenShards = maxOpenShards
         self.prefetch = prefetch
+        self.balance = balance
     }
 
     /// Why these options cannot cut clips of `[nMels, frames]` (empty when they can).
@@ -98,10 +102,16 @@ public struct SampleMasks: Sendable, Equatable {
 /// (time masks then frequency masks, each width then start), then per batch the mixup partners (a shuffle of the
 /// batch's positions) and the lambdas. An epoch is therefore reproducible from (seed, epoch, clip count, options)
 /// alone, whoever builds its batches and on which thread.
+///
+/// The shuffled positions are the split's clips, each once; with `balance = .sampler` they are as many, but shared
+/// equally among the classes present (the first `N mod K` classes in class order get one more), each class taking
+/// its clips from its own stream of seeded permutations (see `BalancedSampler`; those draws depend on (seed, epoch,
+/// labels) too), before the same shuffle.
 public struct EpochPlan: Sendable, Equatable {
     /// The epoch number (any integer; runs usually count from 1).
     public let epoch: Int
-    /// Clip indices of the split, in delivery order.
+    /// Clip indices of the split, in delivery order (with the balanced sampler a clip can appear more than once
+    /// or not at all).
     public let order: [Int]
     /// Crop start frame of the clip at each position of `order`, in `0...(frames - cropFrames)`.
     public let offsets: [Int]
@@ -119,7 +129,9 @@ public struct EpochPlan: Sendable, Equatable {
     public init(epoch: Int, labels: [Int32], nMels: Int, frames: Int, options: TrainingBatchOptions) {
         let count = labels.count
         var generator = SplitMix64.forEpoch(seed: options.seed, epoch: epoch)
-        var order = Array(0..<count)
+        var order = options.balance == .sampler
+            ? BalancedSampler.picks(labels: labels, seed: options.seed, epoch: epoch)
+            : Array(0..<count)
         generator.shuffle(&order)
         let crop = min(options.cropFrames, frames)
         let offsets = (0..<count).map { _ in generator.below(frames - crop + 1) }
@@ -218,8 +230,8 @@ public struct TrainingBatch: Sendable {
     }
 }
 
-/// The batches of one training epoch: one random `cropFrames` crop of every training clip, in the order of the
-/// epoch's plan, with the options' masks and mixup; see `EpochPlan` for how the randomness is drawn. Reads clips on
+/// The batches of one training epoch: one random `cropFrames` crop of every training clip (with
+/// `balance = .sampler`, of every position of the class-balanced plan), in the order of the epoch's plan, with the options' masks and mixup; see `EpochPlan` for how the randomness is drawn. Reads clips on
 /// demand (keeping at most `maxOpenShards` shards open) and, with `prefetch`, builds the next batch on a background
 /// thread. Single owner: dropping it stops its thread.
 ///

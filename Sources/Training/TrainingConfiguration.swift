@@ -3,7 +3,7 @@ public import Net
 public import ConfigurationDecoding
 
 /// Every parameter of a training run, in one value: read from a TOML file (`pipelines/train.toml`), stored (as
-/// JSON) in every checkpoint. Sections: `[model]`, `[train]`, `[optimizer]`, `[schedule]`, `[augment]`.
+/// JSON) in every checkpoint. Sections: `[model]`, `[train]`, `[optimizer]`, `[schedule]`, `[augment]`, `[evaluate]`.
 /// A missing key takes its default (the reference PyTorch setup: the 4-block CNN, Adam 1e-3, batch 32, 128-frame
 /// crops); an unknown key, a wrong type or a value out of range is an error naming the key.
 public struct TrainingConfiguration: Sendable, Equatable, Codable {
@@ -12,6 +12,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var optimizer = OptimizerSettings()
     public var schedule = Schedule()
     public var augment = Augment()
+    public var evaluate = Evaluate()
 
     public init() {}
 
@@ -36,8 +37,19 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         public var seed: UInt64 = 0
         /// Stop after this many epochs without a better validation accuracy; 0 never stops early.
         public var patience: Int = 10
+        /// How an imbalanced training split is compensated (`[train] balance`).
+        public var balance: ClassBalance = .none
         public init() {}
     }
+
+    /// `[train] balance`: how training compensates for classes with unequal numbers of training clips.
+    /// - `none`: every training clip once per epoch, the plain mean cross-entropy.
+    /// - `sampler`: an epoch has as many positions as there are training clips, split equally among the classes
+    ///   present (see `EpochPlan`); each class cycles through a seeded permutation of its clips, so a small class
+    ///   repeats its clips and a large one sees a different subset each epoch.
+    /// - `loss`: every clip once per epoch, with the class-weighted cross-entropy, weights `N / (K · n_c)`
+    ///   (`ClassWeights.balanced(labels:classCount:)`; PyTorch `CrossEntropyLoss(weight=w)`).
+    public enum ClassBalance: String, Sendable, Codable, CaseIterable { case none, sampler, loss }
 
     public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adam, adamw, sgd }
 
@@ -78,6 +90,18 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         public init() {}
     }
 
+    /// `[evaluate]`: how clips are cut into windows for clip-level evaluation (validation during training,
+    /// `genre evaluate`, `genre predict`); see `ClipWindows`.
+    public struct Evaluate: Sendable, Equatable, Codable {
+        /// Frames between the starts of consecutive windows, in `1...model.crop_frames`; nil (the default) is
+        /// `model.crop_frames`, non-overlapping windows. Read it through `TrainingConfiguration.windowHop`.
+        public var windowHop: Int? = nil
+        public init() {}
+    }
+
+    /// Frames between evaluation window starts: `[evaluate] window_hop`, or `model.crop_frames` when not set.
+    public var windowHop: Int { evaluate.windowHop ?? model.cropFrames }
+
     /// The network for `classes` classes and `nMels` mel bands.
     public func modelSpec(classes: Int, nMels: Int) -> ModelSpec {
         var layers: [LayerSpec] = []
@@ -95,7 +119,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
             batchSize: train.batchSize, cropFrames: model.cropFrames, seed: train.seed,
             timeMasks: augment.timeMasks, timeMaskWidth: augment.timeMaskWidth,
             frequencyMasks: augment.frequencyMasks, frequencyMaskWidth: augment.frequencyMaskWidth,
-            mixupAlpha: augment.mixupAlpha)
+            mixupAlpha: augment.mixupAlpha, balance: train.balance)
     }
 
     /// The learning-rate schedule in optimizer steps, for `batchesPerEpoch` batches an epoch.
@@ -138,6 +162,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
             throw fail(k, "must be >= 0")
         }
         if augment.mixupAlpha < 0 { throw fail("augment.mixup_alpha", "must be >= 0 (0 disables mixup)") }
+        if let hop = evaluate.windowHop, !(1...model.cropFrames).contains(hop) {
+            throw fail("evaluate.window_hop", "must be in 1...\(model.cropFrames) (model.crop_frames)")
+        }
     }
 }
 
@@ -171,7 +198,7 @@ extension TrainingConfiguration {
         }
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case model, train, optimizer, schedule, augment }
+    enum CodingKeys: String, CodingKey, CaseIterable { case model, train, optimizer, schedule, augment, evaluate }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -181,6 +208,7 @@ extension TrainingConfiguration {
         optimizer = try c.value(.optimizer, default: OptimizerSettings())
         schedule = try c.value(.schedule, default: Schedule())
         augment = try c.value(.augment, default: Augment())
+        evaluate = try c.value(.evaluate, default: Evaluate())
     }
 }
 
@@ -197,7 +225,7 @@ extension TrainingConfiguration.Model {
 }
 
 extension TrainingConfiguration.Train {
-    enum CodingKeys: String, CodingKey, CaseIterable { case epochs, batchSize = "batch_size", seed, patience }
+    enum CodingKeys: String, CodingKey, CaseIterable { case epochs, batchSize = "batch_size", seed, patience, balance }
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -207,6 +235,7 @@ extension TrainingConfiguration.Train {
         guard seed >= 0 else { throw ConfigurationError(file: nil, key: "train.seed", reason: "must be >= 0") }
         self.seed = UInt64(seed)
         patience = try c.value(.patience, default: 10)
+        balance = try c.choice(.balance, default: .none)
     }
 }
 
@@ -252,5 +281,14 @@ extension TrainingConfiguration.Augment {
         frequencyMasks = try c.value(.frequencyMasks, default: 0)
         frequencyMaskWidth = try c.value(.frequencyMaskWidth, default: 0)
         mixupAlpha = try c.number(.mixupAlpha) ?? 0
+    }
+}
+
+extension TrainingConfiguration.Evaluate {
+    enum CodingKeys: String, CodingKey, CaseIterable { case windowHop = "window_hop" }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop)
     }
 }

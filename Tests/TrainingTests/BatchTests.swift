@@ -211,27 +211,28 @@ func epochBatches(_ dataset: ShardDataset, epoch: Int, _ options: TrainingBatchO
         let dataset = try ShardDataset(directory: directory.path)
         var windows = try EvaluationWindows(dataset: dataset, split: "train", cropFrames: 12, batchSize: 5,
                                             maxOpenShards: 1, prefetch: prefetch)
-        #expect(windows.windowsPerClip == 3)  // floor(40 / 12)
-        #expect(windows.windowCount == 33)
-        #expect(windows.batchCount == 7)
-        var pairs: [[Int]] = []
+        // 40 frames of audio (1 s fills them): 0, 12, 24, then 28 ends at the last frame.
+        #expect(windows.windowsPerClip == [Int](repeating: 4, count: 11))
+        #expect(windows.windowCount == 44)
+        #expect(windows.batchCount == 9)
+        var triples: [[Int]] = []
         var sizes: [Int] = []
         while let batch = try windows.next() {
             sizes.append(batch.count)
             #expect(batch.shape == [batch.count, 1, 8, 12])
             for i in 0..<batch.count {
-                pairs.append([batch.clips[i], batch.windows[i]])
+                triples.append([batch.clips[i], batch.windows[i], batch.starts[i]])
                 #expect(batch.labels[i] == windows.labels[batch.clips[i]])
                 for band in [0, 3, 7] {
                     for t in [0, 5, 11] {
                         #expect(batch.inputs[(i * 8 + band) * 12 + t]
-                                == cellValue(clip: ids[batch.clips[i]], band: band, frame: batch.windows[i] * 12 + t))
+                                == cellValue(clip: ids[batch.clips[i]], band: band, frame: batch.starts[i] + t))
                     }
                 }
             }
         }
-        #expect(sizes == [5, 5, 5, 5, 5, 5, 3])
-        #expect(pairs == (0..<11).flatMap { clip in (0..<3).map { [clip, $0] } })
+        #expect(sizes == [5, 5, 5, 5, 5, 5, 5, 5, 4])
+        #expect(triples == (0..<11).flatMap { clip in zip(0..<4, [0, 12, 24, 28]).map { [clip, $0, $1] } })
         #expect(try windows.next() == nil)
     }
 
@@ -240,18 +241,20 @@ func epochBatches(_ dataset: ShardDataset, epoch: Int, _ options: TrainingBatchO
         try standardHandMadeFolder(directory.path)
         let dataset = try ShardDataset(directory: directory.path)
         var whole = try EvaluationWindows(dataset: dataset, split: "test", cropFrames: 40, batchSize: 64)
-        #expect(whole.windowsPerClip == 1 && whole.windowCount == 4 && whole.batchCount == 1)
+        #expect(whole.windowsPerClip == [1, 1, 1, 1] && whole.windowCount == 4 && whole.batchCount == 1)
         let batch = try #require(try whole.next())
-        #expect(batch.clips == [0, 1, 2, 3] && batch.windows == [0, 0, 0, 0])
+        #expect(batch.clips == [0, 1, 2, 3] && batch.windows == [0, 0, 0, 0] && batch.starts == [0, 0, 0, 0])
         var long = try EvaluationWindows(dataset: dataset, split: "test", cropFrames: 21)
-        #expect(long.windowsPerClip == 1)  // floor(40 / 21) = 1
-        #expect(try long.next()?.count == 4)
+        #expect(long.windowsPerClip == [2, 2, 2, 2])  // 0, and 19 ending at frame 40
+        #expect(try long.next()?.starts == [0, 19, 0, 19, 0, 19, 0, 19])
     }
 
-    @Test func pipelineShardsGiveThreeWindowsOf50Frames() throws {
+    @Test func pipelineShardsGiveFourWindowsOf50Frames() throws {
         let dataset = try ShardDataset(directory: try PipelineFixture.folder())
+        // 4 s clips: 173 frames of audio, windows at 0, 50, 100 and 123 (ending at the last frame).
         var windows = try EvaluationWindows(dataset: dataset, split: "test", cropFrames: 50, batchSize: 8)
-        #expect(windows.windowsPerClip == 3 && windows.windowCount == 30)
+        #expect(windows.windowsPerClip == [Int](repeating: 4, count: 10) && windows.windowCount == 40)
+        #expect(windows.windows.prefix(4).map(\.start) == [0, 50, 100, 123])
         var count = 0
         let test = try dataset.split("test")
         while let batch = try windows.next() {
@@ -260,11 +263,11 @@ func epochBatches(_ dataset: ShardDataset, epoch: Int, _ options: TrainingBatchO
                 let mel = try ShardReader(path: test.shards[shard].path).mel(at: row)
                 let band = 64
                 let window = Array(batch.inputs[((i * 128 + band) * 50)..<((i * 128 + band) * 50 + 50)])
-                let start = band * dataset.frames + batch.windows[i] * 50
+                let start = band * dataset.frames + batch.starts[i]
                 #expect(window == Array(mel[start..<(start + 50)]))
             }
             count += batch.count
         }
-        #expect(count == 30)
+        #expect(count == 40)
     }
 }

@@ -20,6 +20,9 @@ struct HandMadeFolder {
     var nMels = 8
     var frames = 40
     var parameters: [String: ShardParameter] = ["hop_length": 512, "sample_rate": 22050]
+    /// `/seconds` of the clip with that id (1 s, which fills the 40 frames, when absent); a clip with an entry is
+    /// stored as padded when its seconds are below the clips' length.
+    var clipSeconds: [Int: Float] = [:]
 
     /// Writes the shards; clip ids count up across all shards in (train, valid, test) then file order, and
     /// `cellValue(clip:band:frame:)` gives their contents. Returns the clip ids of every split in order.
@@ -53,8 +56,9 @@ struct HandMadeFolder {
             let id = firstId + k
             var clip = [Float](repeating: 0, count: nMels * frames)
             for b in 0..<nMels { for t in 0..<frames { clip[b * frames + t] = cellValue(clip: id, band: b, frame: t) } }
-            try writer.append(mel: clip, label: label, path: "\(classes[Int(label)])/clip\(id).wav", padded: false,
-                              seconds: 1)
+            let seconds = clipSeconds[id] ?? 1
+            try writer.append(mel: clip, label: label, path: "\(classes[Int(label)])/clip\(id).wav",
+                              padded: clipSeconds[id] != nil, seconds: seconds)
         }
         try writer.commit()
     }

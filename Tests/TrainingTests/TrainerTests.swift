@@ -129,7 +129,12 @@ enum LearnableFixture {
         let p = try predictor.predict(path: corpus + "/jazz/jazz.00001.wav")
         #expect(p.probabilities.count == 10)
         #expect(abs(p.probabilities.reduce(0, +) - 1) < 1e-9)
-        #expect(p.windows.count == 3 * 22050 / 512 / 64)
+        // 3 s at 22050 Hz, hop 512, centred: 1 + 66150 / 512 = 130 frames; 64-frame windows at 0 and 64, then one
+        // at 66 ending at the last frame.
+        #expect(p.windows.map(\.start) == [0, 64, 66].map { Double($0) * 512 / 22050 })
+        let everyTenth = try predictor.predict(path: corpus + "/jazz/jazz.00001.wav", windowHop: 10)
+        #expect(everyTenth.windows.map(\.start) == [0, 10, 20, 30, 40, 50, 60, 66].map { Double($0) * 512 / 22050 })
+        #expect { _ = try predictor.predict(path: corpus + "/jazz/jazz.00001.wav", windowHop: 65) } throws: { _ in true }
         #expect(p.top(3, classes: predictor.checkpoint.classes).count == 3)
         let bad = run.file("bad.wav")
         try "not audio".write(toFile: bad, atomically: true, encoding: .utf8)
