@@ -15,7 +15,7 @@ public import ConfigurationDecoding
 /// interrupted training continues from its `last.h5`; an evaluation is written under a temporary name and renamed.
 /// A fold completed with another configuration is an error, not overwritten.
 public struct CrossValidation: Sendable {
-    /// Corpus root: `<root>/<class>/<clip>.<ext>`.
+    /// Corpus root: `<root>/<class>/<clip>.<ext>` (absolute: the folds' records and reports name it so).
     public let corpus: String
     /// The pipeline of every fold, with `split.method = kfold` (`split.fold` is set per fold).
     public let pipeline: PipelineConfiguration
@@ -25,7 +25,7 @@ public struct CrossValidation: Sendable {
     public let jobs: Int?
     public let progress: any ProgressObserver
 
-    /// A cross-validation of `corpus` into `output`. A pipeline whose split method is `random` or `lists` is used with
+    /// A cross-validation of `corpus` into `output` (both made absolute). A pipeline whose split method is `random` or `lists` is used with
     /// method `kfold` and its seed (the fractions are ignored; lists only choose the clips); `folds`, when given,
     /// replaces `split.folds`.
     /// - Throws: ``ConfigurationError`` naming `split.folds` when there are fewer than 3 folds.
@@ -43,10 +43,10 @@ public struct CrossValidation: Sendable {
         if let folds { pipeline.split.folds = folds }
         pipeline.split.fold = 0
         try pipeline.validate()
-        self.corpus = corpus
+        self.corpus = Self.absolute(corpus)
         self.pipeline = pipeline
         self.training = training
-        self.layout = CrossValidationLayout(directory: output)
+        self.layout = CrossValidationLayout(directory: Self.absolute(output))
         self.jobs = jobs
         self.progress = progress
     }
@@ -207,9 +207,14 @@ public struct CrossValidation: Sendable {
     func resumableRun(_ folder: String, shards: String) -> TrainingRun? {
         guard FileManager.default.fileExists(atPath: folder + "/last.h5"),
               let run = try? TrainingRun.resuming(directory: folder),
-              run.configuration == training, run.shards == shards
+              run.configuration == training, Self.absolute(run.shards) == Self.absolute(shards)
         else { return nil }
         return run
+    }
+
+    /// `path` made absolute against the working folder, without `.` and `..` components.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     static func rename(_ from: String, to: String) throws(CrossValidationError) {

@@ -68,6 +68,14 @@ import Training
         #expect(again == summary)
         #expect(try CrossValidation.summarise(directory: out) == summary)
 
+        // A fold interrupted after training (no evaluation, no record) is finished from its shards and best.h5.
+        try fm.removeItem(atPath: out + "/fold-1/fold.json")
+        try fm.removeItem(atPath: out + "/fold-1/evaluation")
+        var redone = try crossValidation.runFold(1).result
+        redone.seconds = summary.folds[1].seconds
+        #expect(redone == summary.folds[1])
+        #expect(fm.fileExists(atPath: out + "/fold-1/evaluation/metrics.json"))
+
         // Another number of folds into the same folder is refused, naming the fold record.
         let other = try CrossValidation(corpus: corpus, pipeline: pipeline, training: training, output: out, folds: 4)
         #expect { _ = try other.runFold(0) } throws: { error in
