@@ -2,7 +2,8 @@
 // GenreKit: a folder of music clips in, a trained and evaluated genre classifier out.
 //
 // Floors (each module imports only modules on lower floors):
-//   6  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
+//   7  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
+//   6  CrossValidation                        k-fold runs: preprocess, train, evaluate per fold; summary and report
 //   5  Training                               data loading, trainer, checkpoints, evaluation, reports, prediction
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
@@ -23,7 +24,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "genre", targets: ["GenreCLI"]),
-        .library(name: "GenreKit", targets: ["Pipeline", "Training"]),
+        .library(name: "GenreKit", targets: ["Pipeline", "Training", "CrossValidation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -72,11 +73,14 @@ let package = Package(
             dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Shards", "HDF5Store", "Net", "Deflate"],
             swiftSettings: numeric),
 
-        // Floor 6: the command-line tool.
+        // Floor 6: cross-validation.
+        .target(name: "CrossValidation", dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Training"]),
+
+        // Floor 7: the command-line tool.
         .executableTarget(
             name: "GenreCLI",
             dependencies: [
-                "GenreCore", "ConfigurationDecoding", "Pipeline", "Training", "Net", "SyntheticCorpus",
+                "GenreCore", "ConfigurationDecoding", "Pipeline", "Training", "CrossValidation", "Net", "SyntheticCorpus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -94,6 +98,9 @@ let package = Package(
             dependencies: [
                 "GenreCore", "Training", "Pipeline", "Shards", "SyntheticCorpus", "HDF5Store", "Net", "Deflate", "TestSupport",
             ]),
+        .testTarget(
+            name: "CrossValidationTests",
+            dependencies: ["GenreCore", "CrossValidation", "Training", "Pipeline", "SyntheticCorpus", "TestSupport"]),
         .testTarget(
             name: "PipelineTests",
             dependencies: [

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of the command-line tool, as a user runs it: synth -> scan -> preprocess -> inspect -> a second
-# reader (h5dump) -> train -> evaluate -> predict, plus bad input that must give a one-line error and a non-zero exit.
+# reader (h5dump) -> train -> evaluate -> predict -> crossval, plus bad input that must give a one-line error and a
+# non-zero exit.
 # Run by `make test` after the Swift tests; prints "smoke: N passed, M failed".
 set -uo pipefail
 GENRE=${GENRE:-.build/release/genre}
@@ -51,6 +52,25 @@ refuse "train without shards" "no shards" "$GENRE" train --shards "$work/corpus"
 head -c 2000 "$work/run/best.h5" >"$work/truncated.h5"
 refuse "truncated checkpoint" "truncated.h5" "$GENRE" evaluate --checkpoint "$work/truncated.h5" --shards "$work/shards"
 refuse "unreadable audio for predict" "broken.wav" "$GENRE" predict --checkpoint "$work/run/best.h5" "$work/corpus/rock/broken.wav"
+
+# Cross-validation: 3 folds of the same corpus, a tiny CNN for 2 epochs; summary.json must list the 3 folds.
+cat >"$work/crossval-train.toml" <<'TOML'
+[model]
+channels = [8, 16]
+crop_frames = 64
+[train]
+epochs = 2
+batch_size = 8
+TOML
+check "crossval" "$GENRE" crossval --corpus "$work/corpus" --pipeline "$work/pipeline.toml" --config "$work/crossval-train.toml" \
+  --folds 3 --out "$work/cv" --jobs 2
+check "crossval summary has 3 folds" python3 -c "import json, sys; s = json.load(open(sys.argv[1])); \
+assert s['fold_count'] == 3 and len(s['folds']) == 3 and s['missing'] == [], s; \
+assert sum(map(sum, s['confusion'])) == sum(f['clips'] for f in s['folds'])" "$work/cv/summary.json"
+check "crossval report" test -s "$work/cv/report.html" -a -s "$work/cv/fold-2/evaluation/metrics.json"
+check "crossval --summarise" "$GENRE" crossval --summarise --out "$work/cv"
+refuse "crossval fold out of range" "fold 7 is not one of the 5 folds" "$GENRE" crossval --corpus "$work/corpus" \
+  --pipeline "$work/pipeline.toml" --fold 7 --out "$work/cv"
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

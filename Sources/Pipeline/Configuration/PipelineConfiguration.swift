@@ -74,19 +74,36 @@ public struct PipelineConfiguration: Sendable, Equatable, Codable {
     /// `[split]`: how clips are assigned to train, valid and test.
     public struct Split: Sendable, Equatable, Codable {
         public var method: SplitMethod = .random
-        /// Seed of the stratified random split.
+        /// Seed of the stratified random split and of the k-fold assignment.
         public var seed: UInt64 = 1234
+        /// Method `random`: the fraction of each class in each split (adding up to 1); ignored by the other methods.
         public var train: Double = 0.70
         public var valid: Double = 0.15
         public var test: Double = 0.15
-        /// Split-list files (one relative path per line), resolved relative to the configuration file.
+        /// Split-list files (one relative path per line), resolved relative to the configuration file. Method `lists`:
+        /// they decide the split. Method `kfold`: they only choose which clips take part (a clip in no list is not
+        /// written); which list names a clip does not matter.
         public var trainList: String? = nil
         public var validList: String? = nil
         public var testList: String? = nil
+        /// Method `kfold`: the number of folds K (at least 3). See ``Splitter/kfold(labels:classCount:folds:seed:)``.
+        public var folds: Int = 5
+        /// Method `kfold`: the fold (0..<K) that is the test split of this run; fold `(fold + 1) % K` is the valid
+        /// split, the others are train. Changing it does not change which fold a clip is in.
+        public var fold: Int = 0
         public init() {}
+
+        /// The split-list files given, with the split each names.
+        public var listFiles: [(split: DataSplit, file: String)] {
+            [(DataSplit.train, trainList), (.valid, validList), (.test, testList)].compactMap { split, file in
+                file.map { (split, $0) }
+            }
+        }
     }
 
-    public enum SplitMethod: String, Sendable, Codable, CaseIterable { case random, lists }
+    /// How clips are assigned to splits: `random` (stratified by class, with fractions), `lists` (split-list
+    /// files), `kfold` (stratified folds; one is test, the next valid, the rest train).
+    public enum SplitMethod: String, Sendable, Codable, CaseIterable { case random, lists, kfold }
 
     /// `[shards]`: output files.
     public struct Sharding: Sendable, Equatable, Codable {
@@ -171,6 +188,12 @@ extension PipelineConfiguration {
             if split.trainList == nil { throw fail("split.train_list", "is required when method = \"lists\"") }
             if split.validList == nil && split.testList == nil {
                 throw fail("split.test_list", "at least one of valid_list and test_list is required")
+            }
+        case .kfold:
+            // The fractions (train, valid, test) are ignored; split lists, when given, only filter the clips.
+            if split.folds < 3 { throw fail("split.folds", "must be at least 3 (one test, one valid, at least one train fold)") }
+            if !(0..<split.folds).contains(split.fold) {
+                throw fail("split.fold", "must be between 0 and folds - 1 (\(split.folds - 1)), got \(split.fold)")
             }
         }
     }
@@ -271,6 +294,7 @@ extension PipelineConfiguration.Split {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case method, seed, train, valid, test
         case trainList = "train_list", validList = "valid_list", testList = "test_list"
+        case folds, fold
     }
 
     public init(from decoder: any Decoder) throws {
@@ -288,6 +312,26 @@ extension PipelineConfiguration.Split {
         trainList = try c.decodeIfPresent(String.self, forKey: .trainList)
         validList = try c.decodeIfPresent(String.self, forKey: .validList)
         testList = try c.decodeIfPresent(String.self, forKey: .testList)
+        folds = try c.value(.folds, default: 5)
+        fold = try c.value(.fold, default: 0)
+    }
+
+    /// The keys of ``init(from:)``; `folds` and `fold` only with method `kfold`, so the stored JSON of the other
+    /// methods is what it was before k-fold existed.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(method, forKey: .method)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(train, forKey: .train)
+        try c.encode(valid, forKey: .valid)
+        try c.encode(test, forKey: .test)
+        try c.encodeIfPresent(trainList, forKey: .trainList)
+        try c.encodeIfPresent(validList, forKey: .validList)
+        try c.encodeIfPresent(testList, forKey: .testList)
+        if method == .kfold {
+            try c.encode(folds, forKey: .folds)
+            try c.encode(fold, forKey: .fold)
+        }
     }
 }
 

@@ -33,6 +33,8 @@ public struct RunReport: Sendable, Codable {
     public var splitListConflicts: [String] = []
     /// The parts a merged run was made from (nil for a run on one machine).
     public var parts: [PartEntry]? = nil
+    /// Method `kfold`: the folds, and the fold of every written clip (nil for the other methods).
+    public var kfold: KFold? = nil
 
     public init() {}
 
@@ -41,6 +43,18 @@ public struct RunReport: Sendable, Codable {
         public var part: String
         public var clips: Int
         public var seconds: Double
+    }
+
+    /// A k-fold split: K, the fold tested by this run, clips per fold, and the fold (`0..<folds`) of every written
+    /// clip by its path relative to the corpus root (the same for every `fold` of the same corpus and seed).
+    public struct KFold: Sendable, Codable, Equatable {
+        public var folds: Int
+        public var fold: Int
+        public var clipsPerFold: [Int]
+        public var clipFolds: [String: Int]
+        enum CodingKeys: String, CodingKey {
+            case folds, fold, clipsPerFold = "clips_per_fold", clipFolds = "clip_folds"
+        }
     }
 
     public struct Counts: Sendable, Codable {
@@ -111,7 +125,7 @@ public struct RunReport: Sendable, Codable {
         case genrekitVersion = "genrekit_version", started, finished, corpus, output, jobs, configuration, classes
         case counts, timings, throughput, skipped, warnings, duplicates, padded, shorterThanFrame = "shorter_than_frame"
         case perSplit = "per_split", shards, normalisation
-        case splitListUnmatched = "split_list_unmatched", splitListConflicts = "split_list_conflicts", parts
+        case splitListUnmatched = "split_list_unmatched", splitListConflicts = "split_list_conflicts", parts, kfold
     }
 
     /// Writes the report as pretty JSON, atomically.

@@ -35,6 +35,10 @@ extension PipelineConfiguration {
         if c.split.method == .random {
             p["split_fractions"] = .doubles([c.split.train, c.split.valid, c.split.test])
         }
+        if c.split.method == .kfold {
+            p["split_folds"] = .int(c.split.folds)
+            p["split_fold"] = .int(c.split.fold)
+        }
         return p
     }
 }
