@@ -104,4 +104,25 @@ import Testing
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: f.file("c/k.clip")))
         #expect(cache.load("k", into: nil) == nil)
     }
+
+    /// Processes sharing a cache (cross-validation array tasks) keep each other's entries in progress: only a
+    /// temporary entry whose writer is gone (a dead process of this host) is removed when a cache is opened.
+    @Test func sharedCacheRemovesOnlyAbandonedTemporaryEntries() throws {
+        let f = TemporaryFolder()
+        let directory = f.file("cache")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "-", with: "_")
+        // A pid above Linux's pid_max (4194304) names a process that cannot exist.
+        let dead = "a.clip.partial-\(host)-4194305"
+        let live = "b.clip.partial-\(host)-\(getppid())"
+        let otherHost = "c.clip.partial-elsewhere_node-1"
+        for name in [dead, live, otherHost] {
+            _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data([1]))
+        }
+        _ = try FeatureCache(directory: directory, configuration: try smallConfiguration(seconds: 1), reuse: true)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
+        #expect(!left.contains(dead))
+        #expect(left.contains(live))
+        #expect(left.contains(otherHost))
+    }
 }

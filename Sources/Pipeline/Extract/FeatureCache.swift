@@ -104,7 +104,7 @@ public struct FeatureCache: Sendable {
     /// Stores a clip's outcome and spectrogram (temporary name, renamed when complete). A failure here (a full
     /// disk) is a run-level error, not a bad file.
     public func store(_ key: String, outcome: ClipOutcome, values: UnsafeBufferPointer<Float>) throws(PipelineError) {
-        let final = path(key), temporary = final + ".partial-\(getpid())"
+        let final = path(key), temporary = final + Self.partialMarker + Self.writerTag
         // The statistics (2 x bands doubles) go in binary after the JSON: encoding them as text cost more than the
         // rest of the entry.
         let statistics = outcome.statistics
@@ -157,10 +157,36 @@ public struct FeatureCache: Sendable {
     /// Removes the whole folder.
     public func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
-    /// Leftovers of an interrupted run (temporary names) are never valid entries.
+    /// The infix of a temporary entry name.
+    static let partialMarker = ".partial-"
+    /// `<host>-<pid>` of this process: the suffix of the temporary names it writes.
+    static let writerTag: String = {
+        let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "-", with: "_")
+        return "\(host)-\(getpid())"
+    }()
+    /// A temporary entry of another host this old is abandoned (no entry takes that long to write).
+    static let abandonedAfter: TimeInterval = 3600
+
+    /// Leftovers of an interrupted run (temporary names) are never valid entries. Several processes may share a
+    /// cache (the array tasks of a cross-validation, parts on a shared file system): a temporary entry is removed
+    /// only when its writer is gone: a process of this host that no longer exists, or (another host) one an hour
+    /// old.
     private func removePartialEntries() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.contains(".partial-") { try? FileManager.default.removeItem(atPath: "\(directory)/\(name)") }
+        let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "-", with: "_")
+        for name in names {
+            guard let marker = name.range(of: Self.partialMarker) else { continue }
+            let writer = name[marker.upperBound...]
+            let path = "\(directory)/\(name)"
+            var abandoned: Bool
+            if let dash = writer.lastIndex(of: "-"), writer[..<dash] == host, let pid = Int32(writer[writer.index(after: dash)...]) {
+                abandoned = pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+            } else {
+                let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+                abandoned = modified.map { -$0.timeIntervalSinceNow > Self.abandonedAfter } ?? true
+            }
+            if abandoned { try? FileManager.default.removeItem(atPath: path) }
+        }
     }
 }
 
