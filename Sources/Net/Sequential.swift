@@ -137,9 +137,7 @@ public final class Sequential {
             guard kernel >= 1, kernel % 2 == 1 else {
                 throw fail("needs an odd kernel >= 1 (padding kernel / 2 keeps the size), got \(kernel)")
             }
-            guard shape[1] + 2 * (kernel / 2) >= kernel, shape[2] + 2 * (kernel / 2) >= kernel else {
-                throw fail("a \(kernel)x\(kernel) kernel does not fit the padded \(shape[1])x\(shape[2]) input")
-            }
+            // An odd kernel with padding kernel / 2 fits any image (H + kernel - 1 >= kernel).
             return ResidualBlock(name: name, inputShape: shape, outChannels: outChannels, kernel: kernel, generator: &generator)
         }
     }

@@ -21,9 +21,50 @@ import Testing
 /// `n` for a parameter gradient entry is the number of terms of its own sum plus `depth`, the sum of the lengths
 /// of all sums of the forward and backward pass (generous: a chain of sums of lengths k1, k2, ... has relative
 /// error at most γ(k1 + k2 + ...)). Dropout is bounded over all masks (each kept element scaled by 1/(1 - p)).
-/// A test's own stage that computes what these plain layers compute (forward), for ``RoundingBounds``.
+/// A test's own stage that computes what these plain layers compute (forward), for ``RoundingBounds``. The list may
+/// hold ``BranchMarker``s for stages with a second path (a residual block's shortcut).
 protocol ModelledByPlainLayers {
     var plainLayers: [any Stage] { get }
+}
+
+/// A pseudo-stage of ``RoundingBounds`` (never run): stack operations that let a sequential error analysis follow
+/// a block with two paths. `push` saves the current values (and, backward, adds the saved gradient back in);
+/// `swap` exchanges the current values with the saved ones (the main path's output is parked, the block input
+/// comes back for the shortcut); `addPop` adds the saved values to the current ones (backward: the gradient goes
+/// to both).
+final class BranchMarker: Stage {
+    enum Operation { case push, swap, addPop }
+    let operation: Operation
+    let inputShape: [Int]
+    let outputShape: [Int]
+
+    init(_ operation: Operation, inputShape: [Int], outputShape: [Int]) {
+        self.operation = operation
+        self.inputShape = inputShape
+        self.outputShape = outputShape
+    }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        preconditionFailure("BranchMarker is an error-analysis marker, not a layer")
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        preconditionFailure("BranchMarker is an error-analysis marker, not a layer")
+    }
+}
+
+/// A residual block is, by definition: save x; conv1, bn1, ReLU, conv2, bn2; park that and take x back; the
+/// shortcut's conv and batch norm (if any); add the parked branch; ReLU.
+extension ResidualBlock: ModelledByPlainLayers {
+    var plainLayers: [any Stage] {
+        [BranchMarker(.push, inputShape: inputShape, outputShape: inputShape), conv1, norm1, ReLU(inputShape: outputShape),
+         conv2, norm2, BranchMarker(.swap, inputShape: outputShape, outputShape: inputShape)]
+            + (shortcut.map { [$0.conv, $0.norm] } ?? [])
+            + [BranchMarker(.addPop, inputShape: outputShape, outputShape: outputShape), ReLU(inputShape: outputShape)]
+    }
 }
 
 struct RoundingBounds {
@@ -54,7 +95,8 @@ struct RoundingBounds {
     }
 
     /// Bounds for one forward (and, unless `objective` is `.none`, backward) of `stages` (a plain, unfused model:
-    /// Conv2D, BatchNorm2D, ReLU, MaxPool2D, GlobalAveragePool, Dropout, Linear, Flatten) on `batch` samples
+    /// Conv2D, BatchNorm2D, ReLU, MaxPool2D, GlobalAveragePool, GlobalMaxPool, GlobalAverageMaxPool, Dropout,
+    /// Linear, Flatten; ResidualBlock as its ``ModelledByPlainLayers/plainLayers``) on `batch` samples
     /// `input`. With `training: false` batch norm uses its running statistics and there is no backward pass.
     /// Reads the layers' parameters and running statistics; changes nothing.
     init(stages fusedOrPlain: [any Stage], input: [Float], batch: Int, training: Bool = true, objective: Objective) {
@@ -72,6 +114,9 @@ struct RoundingBounds {
         var inputs: [(value: [Double], magnitude: [Double])] = []
         var winners: [Int: [Int]] = [:]
         var normalised: [Int: (xhat: [Double], inverseStd: [Double])] = [:]
+        // The saved values of BranchMarker.push (forward) and the parked gradients (backward).
+        var stack: [(value: [Double], magnitude: [Double])] = []
+        var gradientStack: [(magnitude: [Double], value: [Double])] = []
 
         for (index, stage) in stages.enumerated() {
             inputs.append((value, magnitude))
@@ -189,6 +234,49 @@ struct RoundingBounds {
                         outValue[out] += value[out * plane + p] / Double(plane)
                         outMagnitude[out] += abs(value[out * plane + p]) / Double(plane)
                     }
+                }
+            case is GlobalMaxPool, is GlobalAverageMaxPool:
+                // Maxima are exact (a chosen input); means as GlobalAveragePool. Output layout per sample:
+                // [means (average+max only), maxima].
+                let withMeans = stage is GlobalAverageMaxPool
+                let channels = stage.inputShape[0], plane = inCount / channels
+                if withMeans {
+                    forwardDepth += plane + 1
+                    backwardDepth += 2
+                }
+                var winner = [Int](repeating: 0, count: batch * channels)
+                for n in 0..<batch {
+                    for c in 0..<channels {
+                        let start = (n * channels + c) * plane
+                        var best = start
+                        for p in 0..<plane where value[start + p] > value[best] { best = start + p }  // first maximum wins
+                        winner[n * channels + c] = best
+                        let maximumAt = n * outCount + (withMeans ? channels : 0) + c
+                        outValue[maximumAt] = value[best]
+                        outMagnitude[maximumAt] = magnitude[best]
+                        guard withMeans else { continue }
+                        for p in 0..<plane {
+                            outValue[n * outCount + c] += value[start + p] / Double(plane)
+                            outMagnitude[n * outCount + c] += abs(value[start + p]) / Double(plane)
+                        }
+                    }
+                }
+                winners[index] = winner
+            case let marker as BranchMarker:
+                switch marker.operation {
+                case .push:
+                    stack.append((value, magnitude))
+                    (outValue, outMagnitude) = (value, magnitude)
+                    backwardDepth += 1  // the two input gradients are added
+                case .swap:
+                    let saved = stack.removeLast()
+                    stack.append((value, magnitude))
+                    (outValue, outMagnitude) = saved
+                case .addPop:
+                    let saved = stack.removeLast()
+                    forwardDepth += 1
+                    outValue = zip(value, saved.value).map(+)
+                    outMagnitude = zip(magnitude, saved.magnitude).map(+)
                 }
             case let dropout as Dropout:
                 forwardDepth += 1
@@ -344,6 +432,36 @@ struct RoundingBounds {
                 for i in inGradient.indices {
                     inGradient[i] = gradient[i / plane] / Double(plane)
                     inGradientValue[i] = gradientValue[i / plane] / Double(plane)
+                }
+            case is GlobalMaxPool, is GlobalAverageMaxPool:
+                let withMeans = stage is GlobalAverageMaxPool
+                let channels = stage.inputShape[0], plane = inValue.count / (batch * channels), outCount = stage.outputShape[0]
+                for n in 0..<batch {
+                    for c in 0..<channels {
+                        if withMeans {
+                            for p in 0..<plane {
+                                inGradient[(n * channels + c) * plane + p] = gradient[n * outCount + c] / Double(plane)
+                                inGradientValue[(n * channels + c) * plane + p] = gradientValue[n * outCount + c] / Double(plane)
+                            }
+                        }
+                        let winner = winners[index]![n * channels + c], maximumAt = n * outCount + (withMeans ? channels : 0) + c
+                        inGradient[winner] += gradient[maximumAt]
+                        inGradientValue[winner] += gradientValue[maximumAt]
+                    }
+                }
+            case let marker as BranchMarker:
+                switch marker.operation {
+                case .addPop:
+                    gradientStack.append((gradient, gradientValue))
+                    (inGradient, inGradientValue) = (gradient, gradientValue)
+                case .swap:
+                    let parked = gradientStack.removeLast()
+                    gradientStack.append((gradient, gradientValue))
+                    (inGradient, inGradientValue) = parked
+                case .push:
+                    let parked = gradientStack.removeLast()
+                    inGradient = zip(gradient, parked.magnitude).map(+)
+                    inGradientValue = zip(gradientValue, parked.value).map(+)
                 }
             case let dropout as Dropout:
                 inGradient = gradient.map { $0 / (1 - dropout.probability) }
