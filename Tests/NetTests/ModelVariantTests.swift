@@ -91,6 +91,32 @@ import Testing
         for (name, error) in errors.parameters { #expect(error <= Self.tolerance, "\(name) error / bound \(error)") }
     }
 
+    /// The same cases against the block's backward evaluated in Double (``RoundingBounds``, which runs the block as
+    /// its plain layers and the shortcut as a second path): a tight check, within the float32 rounding bound of one
+    /// evaluation, where the finite differences above must allow for the rounding of the loss.
+    @Test(arguments: [
+        ResidualCase(inChannels: 2, outChannels: 3, size: 6, kernel: 3, seed: 41),
+        ResidualCase(inChannels: 3, outChannels: 3, size: 6, kernel: 3, seed: 42),
+        ResidualCase(inChannels: 1, outChannels: 2, size: 5, kernel: 5, seed: 43),
+        ResidualCase(inChannels: 2, outChannels: 2, size: 4, kernel: 1, seed: 44),
+    ])
+    func residualBlockMatchesTheDoubleEvaluation(_ c: ResidualCase) {
+        let block = Self.residualBlock(c)
+        let x = Harness.normals(2 * c.inChannels * c.size * c.size, seed: c.seed + 100)
+        let dy = Harness.normals(2 * c.outChannels * c.size * c.size, seed: c.seed + 200)
+        let reference = RoundingBounds(stages: [block], input: x, batch: 2, objective: .linear(gradOutput: dy))
+        // One float32 evaluation against the Double one: half the two-path bound, plus the rounding of the Double
+        // reference to Float for the comparison.
+        func expectNear(_ actual: [Float], _ exact: [Double], _ twoPathBound: [Double], _ what: String) {
+            let bound = zip(twoPathBound, exact).map { $0 / 2 + ErrorBound.unitRoundoff * abs($1) }
+            expectClose(actual, exact.map { Float($0) }, bound: bound, floor: ErrorBound.underflow(operations: 1000), "\(c.testDescription) \(what)")
+        }
+        expectNear(Harness.forward(block, x, batch: 2), reference.output, reference.logits, "output")
+        for p in block.parameters { p.zeroGradient() }
+        expectNear(Harness.backward(block, x, gradOutput: dy, batch: 2), reference.inputGradientValue, reference.inputGradient, "dX")
+        for p in block.parameters { expectNear(p.gradient.scalars, reference.gradientValues[p.name]!, reference.gradients[p.name]!, p.name) }
+    }
+
     @Test func residualBlockWithoutInputGradientStillAccumulatesParameterGradients() {
         // As the first layer of a model: backward without gradInput must give the same parameter gradients.
         for c in [ResidualCase(inChannels: 1, outChannels: 3, size: 6, kernel: 3, seed: 45),

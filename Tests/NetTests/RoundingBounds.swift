@@ -83,6 +83,11 @@ struct RoundingBounds {
     /// Per-element bounds on |path A - path B| of the input gradient (the first stage's, computed even where the
     /// model skips it).
     var inputGradient: [Double] = []
+    /// The input gradient itself, evaluated in Double (the reference a float32 backward is within half of
+    /// ``inputGradient`` of).
+    var inputGradientValue: [Double] = []
+    /// Each parameter's gradient evaluated in Double, by name (within half of ``gradients`` of a float32 backward).
+    var gradientValues: [String: [Double]] = [:]
 
     /// What the backward pass starts from.
     enum Objective {
@@ -357,13 +362,15 @@ struct RoundingBounds {
             let stage = stages[index]
             let (inValue, inMagnitude) = inputs[index]
             var inGradient = [Double](repeating: 0, count: inValue.count), inGradientValue = inGradient
-            func record(_ parameter: Parameter, _ terms: [Double], count: Int) {
+            func record(_ parameter: Parameter, _ terms: [Double], count: Int, values: [Double]) {
                 gradients[parameter.name] = terms.map { 2 * ErrorBound.gamma(count + depth) * $0 }
+                gradientValues[parameter.name] = values
             }
             switch stage {
             case let conv as Conv2D:
                 let (cin, cout, h, w, k, oh, ow) = (conv.inChannels, conv.outChannels, conv.height, conv.width, conv.kernel, conv.outHeight, conv.outWidth)
                 var weightTerms = [Double](repeating: 0, count: conv.weight.count), biasTerms = [Double](repeating: 0, count: cout)
+                var weightValues = weightTerms, biasValues = biasTerms
                 for n in 0..<batch {
                     for o in 0..<cout {
                         for i in 0..<oh {
@@ -371,6 +378,7 @@ struct RoundingBounds {
                                 let g = gradient[((n * cout + o) * oh + i) * ow + j]
                                 let gv = gradientValue[((n * cout + o) * oh + i) * ow + j]
                                 biasTerms[o] += g
+                                biasValues[o] += gv
                                 for c in 0..<cin {
                                     for ky in 0..<k {
                                         for kx in 0..<k {
@@ -378,6 +386,7 @@ struct RoundingBounds {
                                             guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
                                             let wAt = ((o * cin + c) * k + ky) * k + kx, xAt = ((n * cin + c) * h + iy) * w + ix
                                             weightTerms[wAt] += g * inMagnitude[xAt]
+                                            weightValues[wAt] += gv * inValue[xAt]
                                             inGradient[xAt] += abs(gv * Double(conv.weight.values[wAt]))
                                             inGradientValue[xAt] += gv * Double(conv.weight.values[wAt])
                                         }
@@ -387,14 +396,15 @@ struct RoundingBounds {
                         }
                     }
                 }
-                record(conv.weight, weightTerms, count: batch * oh * ow)
-                record(conv.bias, biasTerms, count: batch * oh * ow)
+                record(conv.weight, weightTerms, count: batch * oh * ow, values: weightValues)
+                record(conv.bias, biasTerms, count: batch * oh * ow, values: biasValues)
             case let norm as BatchNorm2D:
                 // dx = γ/σ · (dy - mean(dy) - x̂ · mean(dy · x̂)); dγ = Σ dy · x̂; dβ = Σ dy.
                 let (channels, plane) = (norm.channels, norm.plane)
                 let (xhat, inverseStd) = normalised[index]!
                 let count = Double(batch * plane)
                 var gammaTerms = [Double](repeating: 0, count: channels), betaTerms = gammaTerms
+                var gammaValues = gammaTerms, betaValues = gammaTerms
                 var meanAbs = gammaTerms, meanAbsX = gammaTerms, meanValue = gammaTerms, meanValueX = gammaTerms
                 for c in 0..<channels {
                     for n in 0..<batch {
@@ -402,6 +412,8 @@ struct RoundingBounds {
                             let at = (n * channels + c) * plane + p
                             betaTerms[c] += gradient[at]
                             gammaTerms[c] += gradient[at] * abs(xhat[at])
+                            betaValues[c] += gradientValue[at]
+                            gammaValues[c] += gradientValue[at] * xhat[at]
                             meanAbs[c] += abs(gradientValue[at]) / count
                             meanAbsX[c] += abs(gradientValue[at] * xhat[at]) / count
                             meanValue[c] += gradientValue[at] / count
@@ -418,8 +430,8 @@ struct RoundingBounds {
                         }
                     }
                 }
-                record(norm.gamma, gammaTerms, count: batch * plane)
-                record(norm.beta, betaTerms, count: batch * plane)
+                record(norm.gamma, gammaTerms, count: batch * plane, values: gammaValues)
+                record(norm.beta, betaTerms, count: batch * plane, values: betaValues)
             case is ReLU:
                 for i in inValue.indices where inValue[i] > 0 { (inGradient[i], inGradientValue[i]) = (gradient[i], gradientValue[i]) }
             case is MaxPool2D:
@@ -469,20 +481,23 @@ struct RoundingBounds {
             case let linear as Linear:
                 var weightTerms = [Double](repeating: 0, count: linear.weight.count)
                 var biasTerms = [Double](repeating: 0, count: linear.outFeatures)
+                var weightValues = weightTerms, biasValues = biasTerms
                 for n in 0..<batch {
                     for o in 0..<linear.outFeatures {
                         let g = gradient[n * linear.outFeatures + o]
                         let gv = gradientValue[n * linear.outFeatures + o]
                         biasTerms[o] += g
+                        biasValues[o] += gv
                         for f in 0..<linear.inFeatures {
                             weightTerms[o * linear.inFeatures + f] += g * inMagnitude[n * linear.inFeatures + f]
+                            weightValues[o * linear.inFeatures + f] += gv * inValue[n * linear.inFeatures + f]
                             inGradient[n * linear.inFeatures + f] += abs(gv * Double(linear.weight.values[o * linear.inFeatures + f]))
                             inGradientValue[n * linear.inFeatures + f] += gv * Double(linear.weight.values[o * linear.inFeatures + f])
                         }
                     }
                 }
-                record(linear.weight, weightTerms, count: batch)
-                record(linear.bias, biasTerms, count: batch)
+                record(linear.weight, weightTerms, count: batch, values: weightValues)
+                record(linear.bias, biasTerms, count: batch, values: biasValues)
             case is Flatten:
                 inGradient = gradient
                 inGradientValue = gradientValue
@@ -493,5 +508,6 @@ struct RoundingBounds {
             gradientValue = inGradientValue
         }
         inputGradient = gradient.map { 2 * ErrorBound.gamma(depth) * $0 }
+        inputGradientValue = gradientValue
     }
 }
