@@ -154,7 +154,8 @@ final class ResidualBlock: Layer {
         while i + 8 <= count {
             let v = src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
                 + dst.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            dst.storeBytes(of: pointwiseMax(v, zero), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            // A select, not pointwiseMax (which is not inlined here); NaN -> 0 as in ReLU.
+            dst.storeBytes(of: zero.replacing(with: v, where: v .> zero), toByteOffset: i * 4, as: SIMD8<Float>.self)
             i += 8
         }
         while i < count {

@@ -20,4 +20,14 @@ import Net
             print("Net genreCNN batch 32, \(parallelism), OpenBLAS \(BLAS.coreName): train \(String(format: "%.1f", result.trainSamplesPerSecond)) samples/s, eval \(String(format: "%.1f", result.evalSamplesPerSecond)) samples/s")
         }
     }
+
+    /// The residual variant (`genreCNN(classes: 10, block: .residual, pool: .averageMax)`), on request as above;
+    /// `scripts/bench_net_torch.py --block residual --pool average+max` times the same model in PyTorch.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["GENREKIT_BENCH"] != nil))
+    func residualGenreCNNThroughput() throws {
+        let steps = Int(ProcessInfo.processInfo.environment["GENREKIT_BENCH_STEPS"] ?? "") ?? 10
+        let spec = ModelSpec.genreCNN(classes: 10, block: .residual, pool: .averageMax)
+        let result = try NetBenchmark.trainingThroughput(spec: spec, batch: 32, steps: steps, parallelism: .batch(threads: 2))
+        print("Net genreCNN residual average+max batch 32, batch(threads: 2), OpenBLAS \(BLAS.coreName): train \(String(format: "%.1f", result.trainSamplesPerSecond)) samples/s, eval \(String(format: "%.1f", result.evalSamplesPerSecond)) samples/s")
+    }
 }

@@ -47,6 +47,44 @@ import Testing
         #expect(dx == [2, 3, 2, 2])
     }
 
+    /// The 2x2 stride-2 max pooling that follows every residual block runs a vectorised path: the same values and
+    /// winners as the general rule (first maximum in row-major order, a NaN wins), with ties and NaNs, on widths
+    /// that use both the 4-window lanes and the scalar tail.
+    @Test(arguments: [[2, 9, 13], [1, 4, 8], [3, 6, 5]])
+    func maxPool2x2FastPathMatchesTheGeneralRule(shape: [Int]) {
+        let (c, h, w) = (shape[0], shape[1], shape[2])
+        var g = SplitMix64(seed: 61)
+        // Few distinct levels (many ties) and some NaNs.
+        let x: [Float] = (0..<(2 * c * h * w)).map { _ in
+            let r = g.next() % 20
+            return r == 0 ? .nan : Float(r % 4) - 1
+        }
+        let pool = MaxPool2D(inputShape: shape, kernel: 2, stride: 2)
+        let (oh, ow) = (h / 2, w / 2)
+        var expectedValue = [Float](), expectedWinner = [Int]()
+        for plane in 0..<(2 * c) {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var best = plane * h * w + 2 * oy * w + 2 * ox
+                    for (dy, dx) in [(0, 1), (1, 0), (1, 1)] {
+                        let at = plane * h * w + (2 * oy + dy) * w + 2 * ox + dx
+                        if x[at] > x[best] || x[at].isNaN { best = at }
+                    }
+                    expectedValue.append(x[best])
+                    expectedWinner.append(best)
+                }
+            }
+        }
+        let y = Harness.forward(pool, x, batch: 2)
+        #expect(y.map(\.bitPattern) == expectedValue.map(\.bitPattern))
+        // The winners, through backward: output element i's gradient 1 + i lands on its winner alone.
+        let dy = (0..<y.count).map { Float(1 + $0) }
+        let dx = Harness.backward(pool, x, gradOutput: dy, batch: 2)
+        var expectedDx = [Float](repeating: 0, count: x.count)
+        for (i, winner) in expectedWinner.enumerated() { expectedDx[winner] += dy[i] }
+        #expect(dx == expectedDx)
+    }
+
     // MARK: Residual block
 
     struct ResidualCase: CustomTestStringConvertible, Sendable {
