@@ -87,12 +87,13 @@ final class GlobalAverageMaxPool: Layer {
 }
 
 enum GlobalPooling {
-    /// The position and value of the first maximum of `count >= 1` floats (a NaN wins, as in ``MaxPool2D``).
+    /// The position and value of the first maximum of `count >= 1` floats (a NaN wins, the last one if several, as in
+    /// ``MaxPool2D``).
     @inline(__always)
     static func maximum(_ x: UnsafePointer<Float>, count: Int) -> (Int32, Float) {
         var best = 0
         var value = x[0]
-        for i in 1..<max(1, count) where x[i] > value || x[i].isNaN && !value.isNaN {
+        for i in 1..<max(1, count) where x[i] > value || x[i].isNaN {
             best = i
             value = x[i]
         }
