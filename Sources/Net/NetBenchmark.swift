@@ -2,7 +2,8 @@ import GenreCore
 import Dispatch
 
 /// Training and evaluation throughput of the default genre CNN (``ModelSpec/genreCNN(classes:inputShape:)``,
-/// 10 classes, 1x128x128 input), for comparison with PyTorch (`scripts/bench_net_torch.py` times the same model).
+/// 10 classes, 1x128x128 input) or of any model spec, for comparison with PyTorch (`scripts/bench_net_torch.py`
+/// times the same default model).
 public enum NetBenchmark {
     /// Times `steps` training steps (forward in training mode, softmax cross-entropy, zero gradients, backward,
     /// Adam update) and `steps` evaluation forwards on random input of `batch` samples, after 3 warm-up steps of
@@ -18,14 +19,25 @@ public enum NetBenchmark {
     public static func trainingThroughput(batch: Int, steps: Int, parallelism: Parallelism, warmUpSteps: Int = 3)
         -> (trainSamplesPerSecond: Double, evalSamplesPerSecond: Double)
     {
+        do {
+            return try trainingThroughput(
+                spec: .genreCNN(classes: 10), batch: batch, steps: steps, parallelism: parallelism, warmUpSteps: warmUpSteps)
+        } catch { fatalError("\(error)") }
+    }
+
+    /// As ``trainingThroughput(batch:steps:parallelism:warmUpSteps:)`` for any model `spec` (e.g. a
+    /// ``ModelSpec/genreCNN(classes:inputShape:channels:kernel:block:pool:dropout:)`` variant), on random input of
+    /// `[batch] + spec.inputShape` with random labels below `spec.classes`. Throws the model's ``NetError`` when
+    /// the spec does not build.
+    public static func trainingThroughput(
+        spec: ModelSpec, batch: Int, steps: Int, parallelism: Parallelism, warmUpSteps: Int = 3
+    ) throws(NetError) -> (trainSamplesPerSecond: Double, evalSamplesPerSecond: Double) {
         precondition(batch >= 1 && steps >= 1, "NetBenchmark: batch and steps must be >= 1")
-        let spec = ModelSpec.genreCNN(classes: 10)
-        let model: Sequential
-        do { model = try Sequential(spec: spec, seed: 1) } catch { fatalError("\(error)") }
+        let model = try Sequential(spec: spec, seed: 1)
         model.parallelism = parallelism
         var generator = SplitMix64(seed: 2)
         let input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
-        let labels = (0..<batch).map { _ in Int(generator.next() % 10) }
+        let labels = (0..<batch).map { _ in Int(generator.next() % UInt64(spec.classes)) }
         let optimizer = Adam(parameters: model.parameters, learningRate: 1e-3)
 
         func trainStep() {

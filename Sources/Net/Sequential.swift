@@ -6,7 +6,8 @@ import GenreCore
 /// logits `[N, spec.classes]`. Parameter and state names are `"<spec index>.<kind>.<role>"`: `"0.conv.weight"`
 /// `[out, in, k, k]`, `"0.conv.bias"`, `"1.bn.weight"` (gamma), `"1.bn.bias"` (beta), `"1.bn.running_mean"`,
 /// `"1.bn.running_var"`, ..., `"18.linear.weight"` `[out, in]`, `"18.linear.bias"` (the genre CNN) — PyTorch's layouts
-/// and roles.
+/// and roles. A residual block at index i names its sub-layers as PyTorch attributes: `"i.residual.conv1.weight"`,
+/// `"i.residual.bn1.running_mean"`, ... (see ``LayerSpec/residualBlock(outChannels:kernel:)``).
 ///
 /// Execution: conv → batch-norm → ReLU → 2x2 max-pool runs of the spec are fused into one stage (same numbers,
 /// far less memory traffic); every other layer runs on its own. Activation, gradient and workspace buffers are
@@ -113,6 +114,12 @@ public final class Sequential {
         case .globalAveragePool:
             try requireImage()
             return GlobalAveragePool(inputShape: shape)
+        case .globalMaxPool:
+            try requireImage()
+            return GlobalMaxPool(inputShape: shape)
+        case .globalAverageMaxPool:
+            try requireImage()
+            return GlobalAverageMaxPool(inputShape: shape)
         case .dropout(let probability):
             guard probability >= 0, probability < 1 else { throw fail("the drop probability must be in [0, 1), got \(probability)") }
             return Dropout(inputShape: shape, probability: probability, generator: generator.split())
@@ -124,6 +131,14 @@ public final class Sequential {
             return Linear(name: name, inFeatures: shape[0], outFeatures: outFeatures, generator: &generator)
         case .flatten:
             return Flatten(inputShape: shape)
+        case .residualBlock(let outChannels, let kernel):
+            try requireImage()
+            guard outChannels >= 1 else { throw fail("needs outChannels >= 1") }
+            guard kernel >= 1, kernel % 2 == 1 else {
+                throw fail("needs an odd kernel >= 1 (padding kernel / 2 keeps the size), got \(kernel)")
+            }
+            // An odd kernel with padding kernel / 2 fits any image (H + kernel - 1 >= kernel).
+            return ResidualBlock(name: name, inputShape: shape, outChannels: outChannels, kernel: kernel, generator: &generator)
         }
     }
 
@@ -176,6 +191,12 @@ public final class Sequential {
     /// Backpropagates `gradLogits` (`[N, classes]`, the loss gradient with respect to the logits of the last
     /// training-mode ``forward(_:training:)``) and adds the parameter gradients into ``parameters``.
     public func backward(_ gradLogits: Tensor) {
+        _ = backward(gradLogits, inputGradient: false)
+    }
+
+    /// ``backward(_:)``, and with `inputGradient: true` also the gradient with respect to the input of the last
+    /// training forward (`[N] + spec.inputShape`), which the first layer otherwise skips.
+    func backward(_ gradLogits: Tensor, inputGradient: Bool) -> Tensor? {
         precondition(lastForwardWasTraining, "Sequential.backward needs a preceding forward(_:training: true)")
         precondition(
             gradLogits.shape == [lastBatch, spec.classes],
@@ -185,11 +206,14 @@ public final class Sequential {
         let last = gradients[stages.count].reserve(batch * spec.classes)
         gradLogits.withUnsafeBufferPointer { last.update(from: $0.baseAddress!, count: $0.count) }
         for i in stages.indices.reversed() {
-            let gradInput: UnsafeMutablePointer<Float>? = i == 0 ? nil : gradients[i].reserve(batch * boundarySizes[i])
+            let gradInput: UnsafeMutablePointer<Float>? = i == 0 && !inputGradient ? nil : gradients[i].reserve(batch * boundarySizes[i])
             stages[i].backward(
                 input: activations[i].pointer, output: activations[i + 1].pointer, gradOutput: gradients[i + 1].pointer,
                 gradInput: gradInput, batch: batch, workers: workers)
         }
+        guard inputGradient else { return nil }
+        let first = gradients[0].pointer
+        return Tensor(shape: [batch] + spec.inputShape, scalars: Array(UnsafeBufferPointer(start: first, count: batch * boundarySizes[0])))
     }
 
     /// The trainable parameters in spec order (weight before bias), with their accumulated gradients.

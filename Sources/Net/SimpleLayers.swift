@@ -76,6 +76,14 @@ final class MaxPool2D: Layer {
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
         let indices = argmax.reserve(batch * channels * outHeight * outWidth)
         let (c, h, w, oh, ow, k, s) = (channels, height, width, outHeight, outWidth, kernel, stride)
+        if k == 2 && s == 2 {
+            workers.run(batch: batch) { _, samples in
+                for plane in (samples.lowerBound * c)..<(samples.upperBound * c) {
+                    Self.pool2x2(input + plane * h * w, output + plane * oh * ow, indices + plane * oh * ow, width: w, outHeight: oh, outWidth: ow)
+                }
+            }
+            return
+        }
         workers.run(batch: batch) { _, samples in
             for plane in (samples.lowerBound * c)..<(samples.upperBound * c) {
                 let x = input + plane * h * w, y = output + plane * oh * ow, index = indices + plane * oh * ow
@@ -94,6 +102,52 @@ final class MaxPool2D: Layer {
                         index[oy * ow + ox] = Int32(truncatingIfNeeded: best)
                     }
                 }
+            }
+        }
+    }
+
+    /// One plane of 2x2 stride-2 pooling with the same result and winner as the general loop (the first maximum
+    /// in row-major order; a NaN wins, the last one if several), 4 windows at a time with lane masks: the general
+    /// loop's comparisons compile to branches that real data mispredicts (compare
+    /// ``ConvBatchNormReLUPool/poolTraining(_:_:_:_:width:pooledHeight:pooledWidth:scale:shift:mean:)``).
+    @inline(__always)
+    static func pool2x2(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>,
+        width w: Int, outHeight: Int, outWidth: Int
+    ) {
+        // A later input replaces the best so far when greater or NaN: pairs (a, b), (c, d), then pair against pair.
+        @inline(__always) func wins(_ later: SIMD4<Float>, _ best: SIMD4<Float>) -> SIMDMask<SIMD4<Int32>> {
+            (later .> best) .| (later .!= later)
+        }
+        let lanes = SIMD4<Int32>(0, 2, 4, 6)
+        for oy in 0..<outHeight {
+            let top = x + 2 * oy * w, bottom = top + w, row = oy * outWidth
+            let topStart = Int32(truncatingIfNeeded: 2 * oy * w), bottomStart = Int32(truncatingIfNeeded: (2 * oy + 1) * w)
+            var ox = 0
+            while ox + 4 <= outWidth {
+                let p = top + 2 * ox, q = bottom + 2 * ox
+                let a = SIMD4<Float>(p[0], p[2], p[4], p[6]), b = SIMD4<Float>(p[1], p[3], p[5], p[7])
+                let c = SIMD4<Float>(q[0], q[2], q[4], q[6]), d = SIMD4<Float>(q[1], q[3], q[5], q[7])
+                let column = lanes &+ Int32(truncatingIfNeeded: 2 * ox)
+                let bWins = wins(b, a), dWins = wins(d, c)
+                let first = a.replacing(with: b, where: bWins), second = c.replacing(with: d, where: dWins)
+                let firstIndex = (column &+ topStart).replacing(with: column &+ (topStart &+ 1), where: bWins)
+                let secondIndex = (column &+ bottomStart).replacing(with: column &+ (bottomStart &+ 1), where: dWins)
+                let secondWins = wins(second, first)
+                UnsafeMutableRawPointer(y + row + ox).storeBytes(of: first.replacing(with: second, where: secondWins), as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(index + row + ox).storeBytes(
+                    of: firstIndex.replacing(with: secondIndex, where: secondWins), as: SIMD4<Int32>.self)
+                ox += 4
+            }
+            while ox < outWidth {
+                let base = 2 * oy * w + 2 * ox
+                var best = base
+                if x[base + 1] > x[best] || x[base + 1].isNaN { best = base + 1 }
+                if x[base + w] > x[best] || x[base + w].isNaN { best = base + w }
+                if x[base + w + 1] > x[best] || x[base + w + 1].isNaN { best = base + w + 1 }
+                y[row + ox] = x[best]
+                index[row + ox] = Int32(truncatingIfNeeded: best)
+                ox += 1
             }
         }
     }

@@ -21,9 +21,50 @@ import Testing
 /// `n` for a parameter gradient entry is the number of terms of its own sum plus `depth`, the sum of the lengths
 /// of all sums of the forward and backward pass (generous: a chain of sums of lengths k1, k2, ... has relative
 /// error at most γ(k1 + k2 + ...)). Dropout is bounded over all masks (each kept element scaled by 1/(1 - p)).
-/// A test's own stage that computes what these plain layers compute (forward), for ``RoundingBounds``.
+/// A test's own stage that computes what these plain layers compute (forward), for ``RoundingBounds``. The list may
+/// hold ``BranchMarker``s for stages with a second path (a residual block's shortcut).
 protocol ModelledByPlainLayers {
     var plainLayers: [any Stage] { get }
+}
+
+/// A pseudo-stage of ``RoundingBounds`` (never run): stack operations that let a sequential error analysis follow
+/// a block with two paths. `push` saves the current values (and, backward, adds the saved gradient back in);
+/// `swap` exchanges the current values with the saved ones (the main path's output is parked, the block input
+/// comes back for the shortcut); `addPop` adds the saved values to the current ones (backward: the gradient goes
+/// to both).
+final class BranchMarker: Stage {
+    enum Operation { case push, swap, addPop }
+    let operation: Operation
+    let inputShape: [Int]
+    let outputShape: [Int]
+
+    init(_ operation: Operation, inputShape: [Int], outputShape: [Int]) {
+        self.operation = operation
+        self.inputShape = inputShape
+        self.outputShape = outputShape
+    }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        preconditionFailure("BranchMarker is an error-analysis marker, not a layer")
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        preconditionFailure("BranchMarker is an error-analysis marker, not a layer")
+    }
+}
+
+/// A residual block is, by definition: save x; conv1, bn1, ReLU, conv2, bn2; park that and take x back; the
+/// shortcut's conv and batch norm (if any); add the parked branch; ReLU.
+extension ResidualBlock: ModelledByPlainLayers {
+    var plainLayers: [any Stage] {
+        [BranchMarker(.push, inputShape: inputShape, outputShape: inputShape), conv1, norm1, ReLU(inputShape: outputShape),
+         conv2, norm2, BranchMarker(.swap, inputShape: outputShape, outputShape: inputShape)]
+            + (shortcut.map { [$0.conv, $0.norm] } ?? [])
+            + [BranchMarker(.addPop, inputShape: outputShape, outputShape: outputShape), ReLU(inputShape: outputShape)]
+    }
 }
 
 struct RoundingBounds {
@@ -42,6 +83,11 @@ struct RoundingBounds {
     /// Per-element bounds on |path A - path B| of the input gradient (the first stage's, computed even where the
     /// model skips it).
     var inputGradient: [Double] = []
+    /// The input gradient itself, evaluated in Double (the reference a float32 backward is within half of
+    /// ``inputGradient`` of).
+    var inputGradientValue: [Double] = []
+    /// Each parameter's gradient evaluated in Double, by name (within half of ``gradients`` of a float32 backward).
+    var gradientValues: [String: [Double]] = [:]
 
     /// What the backward pass starts from.
     enum Objective {
@@ -54,7 +100,8 @@ struct RoundingBounds {
     }
 
     /// Bounds for one forward (and, unless `objective` is `.none`, backward) of `stages` (a plain, unfused model:
-    /// Conv2D, BatchNorm2D, ReLU, MaxPool2D, GlobalAveragePool, Dropout, Linear, Flatten) on `batch` samples
+    /// Conv2D, BatchNorm2D, ReLU, MaxPool2D, GlobalAveragePool, GlobalMaxPool, GlobalAverageMaxPool, Dropout,
+    /// Linear, Flatten; ResidualBlock as its ``ModelledByPlainLayers/plainLayers``) on `batch` samples
     /// `input`. With `training: false` batch norm uses its running statistics and there is no backward pass.
     /// Reads the layers' parameters and running statistics; changes nothing.
     init(stages fusedOrPlain: [any Stage], input: [Float], batch: Int, training: Bool = true, objective: Objective) {
@@ -72,6 +119,9 @@ struct RoundingBounds {
         var inputs: [(value: [Double], magnitude: [Double])] = []
         var winners: [Int: [Int]] = [:]
         var normalised: [Int: (xhat: [Double], inverseStd: [Double])] = [:]
+        // The saved values of BranchMarker.push (forward) and the parked gradients (backward).
+        var stack: [(value: [Double], magnitude: [Double])] = []
+        var gradientStack: [(magnitude: [Double], value: [Double])] = []
 
         for (index, stage) in stages.enumerated() {
             inputs.append((value, magnitude))
@@ -190,6 +240,49 @@ struct RoundingBounds {
                         outMagnitude[out] += abs(value[out * plane + p]) / Double(plane)
                     }
                 }
+            case is GlobalMaxPool, is GlobalAverageMaxPool:
+                // Maxima are exact (a chosen input); means as GlobalAveragePool. Output layout per sample:
+                // [means (average+max only), maxima].
+                let withMeans = stage is GlobalAverageMaxPool
+                let channels = stage.inputShape[0], plane = inCount / channels
+                if withMeans {
+                    forwardDepth += plane + 1
+                    backwardDepth += 2
+                }
+                var winner = [Int](repeating: 0, count: batch * channels)
+                for n in 0..<batch {
+                    for c in 0..<channels {
+                        let start = (n * channels + c) * plane
+                        var best = start
+                        for p in 0..<plane where value[start + p] > value[best] { best = start + p }  // first maximum wins
+                        winner[n * channels + c] = best
+                        let maximumAt = n * outCount + (withMeans ? channels : 0) + c
+                        outValue[maximumAt] = value[best]
+                        outMagnitude[maximumAt] = magnitude[best]
+                        guard withMeans else { continue }
+                        for p in 0..<plane {
+                            outValue[n * outCount + c] += value[start + p] / Double(plane)
+                            outMagnitude[n * outCount + c] += abs(value[start + p]) / Double(plane)
+                        }
+                    }
+                }
+                winners[index] = winner
+            case let marker as BranchMarker:
+                switch marker.operation {
+                case .push:
+                    stack.append((value, magnitude))
+                    (outValue, outMagnitude) = (value, magnitude)
+                    backwardDepth += 1  // the two input gradients are added
+                case .swap:
+                    let saved = stack.removeLast()
+                    stack.append((value, magnitude))
+                    (outValue, outMagnitude) = saved
+                case .addPop:
+                    let saved = stack.removeLast()
+                    forwardDepth += 1
+                    outValue = zip(value, saved.value).map(+)
+                    outMagnitude = zip(magnitude, saved.magnitude).map(+)
+                }
             case let dropout as Dropout:
                 forwardDepth += 1
                 backwardDepth += 1
@@ -269,13 +362,15 @@ struct RoundingBounds {
             let stage = stages[index]
             let (inValue, inMagnitude) = inputs[index]
             var inGradient = [Double](repeating: 0, count: inValue.count), inGradientValue = inGradient
-            func record(_ parameter: Parameter, _ terms: [Double], count: Int) {
+            func record(_ parameter: Parameter, _ terms: [Double], count: Int, values: [Double]) {
                 gradients[parameter.name] = terms.map { 2 * ErrorBound.gamma(count + depth) * $0 }
+                gradientValues[parameter.name] = values
             }
             switch stage {
             case let conv as Conv2D:
                 let (cin, cout, h, w, k, oh, ow) = (conv.inChannels, conv.outChannels, conv.height, conv.width, conv.kernel, conv.outHeight, conv.outWidth)
                 var weightTerms = [Double](repeating: 0, count: conv.weight.count), biasTerms = [Double](repeating: 0, count: cout)
+                var weightValues = weightTerms, biasValues = biasTerms
                 for n in 0..<batch {
                     for o in 0..<cout {
                         for i in 0..<oh {
@@ -283,6 +378,7 @@ struct RoundingBounds {
                                 let g = gradient[((n * cout + o) * oh + i) * ow + j]
                                 let gv = gradientValue[((n * cout + o) * oh + i) * ow + j]
                                 biasTerms[o] += g
+                                biasValues[o] += gv
                                 for c in 0..<cin {
                                     for ky in 0..<k {
                                         for kx in 0..<k {
@@ -290,6 +386,7 @@ struct RoundingBounds {
                                             guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
                                             let wAt = ((o * cin + c) * k + ky) * k + kx, xAt = ((n * cin + c) * h + iy) * w + ix
                                             weightTerms[wAt] += g * inMagnitude[xAt]
+                                            weightValues[wAt] += gv * inValue[xAt]
                                             inGradient[xAt] += abs(gv * Double(conv.weight.values[wAt]))
                                             inGradientValue[xAt] += gv * Double(conv.weight.values[wAt])
                                         }
@@ -299,14 +396,15 @@ struct RoundingBounds {
                         }
                     }
                 }
-                record(conv.weight, weightTerms, count: batch * oh * ow)
-                record(conv.bias, biasTerms, count: batch * oh * ow)
+                record(conv.weight, weightTerms, count: batch * oh * ow, values: weightValues)
+                record(conv.bias, biasTerms, count: batch * oh * ow, values: biasValues)
             case let norm as BatchNorm2D:
                 // dx = γ/σ · (dy - mean(dy) - x̂ · mean(dy · x̂)); dγ = Σ dy · x̂; dβ = Σ dy.
                 let (channels, plane) = (norm.channels, norm.plane)
                 let (xhat, inverseStd) = normalised[index]!
                 let count = Double(batch * plane)
                 var gammaTerms = [Double](repeating: 0, count: channels), betaTerms = gammaTerms
+                var gammaValues = gammaTerms, betaValues = gammaTerms
                 var meanAbs = gammaTerms, meanAbsX = gammaTerms, meanValue = gammaTerms, meanValueX = gammaTerms
                 for c in 0..<channels {
                     for n in 0..<batch {
@@ -314,6 +412,8 @@ struct RoundingBounds {
                             let at = (n * channels + c) * plane + p
                             betaTerms[c] += gradient[at]
                             gammaTerms[c] += gradient[at] * abs(xhat[at])
+                            betaValues[c] += gradientValue[at]
+                            gammaValues[c] += gradientValue[at] * xhat[at]
                             meanAbs[c] += abs(gradientValue[at]) / count
                             meanAbsX[c] += abs(gradientValue[at] * xhat[at]) / count
                             meanValue[c] += gradientValue[at] / count
@@ -330,8 +430,8 @@ struct RoundingBounds {
                         }
                     }
                 }
-                record(norm.gamma, gammaTerms, count: batch * plane)
-                record(norm.beta, betaTerms, count: batch * plane)
+                record(norm.gamma, gammaTerms, count: batch * plane, values: gammaValues)
+                record(norm.beta, betaTerms, count: batch * plane, values: betaValues)
             case is ReLU:
                 for i in inValue.indices where inValue[i] > 0 { (inGradient[i], inGradientValue[i]) = (gradient[i], gradientValue[i]) }
             case is MaxPool2D:
@@ -345,26 +445,59 @@ struct RoundingBounds {
                     inGradient[i] = gradient[i / plane] / Double(plane)
                     inGradientValue[i] = gradientValue[i / plane] / Double(plane)
                 }
+            case is GlobalMaxPool, is GlobalAverageMaxPool:
+                let withMeans = stage is GlobalAverageMaxPool
+                let channels = stage.inputShape[0], plane = inValue.count / (batch * channels), outCount = stage.outputShape[0]
+                for n in 0..<batch {
+                    for c in 0..<channels {
+                        if withMeans {
+                            for p in 0..<plane {
+                                inGradient[(n * channels + c) * plane + p] = gradient[n * outCount + c] / Double(plane)
+                                inGradientValue[(n * channels + c) * plane + p] = gradientValue[n * outCount + c] / Double(plane)
+                            }
+                        }
+                        let winner = winners[index]![n * channels + c], maximumAt = n * outCount + (withMeans ? channels : 0) + c
+                        inGradient[winner] += gradient[maximumAt]
+                        inGradientValue[winner] += gradientValue[maximumAt]
+                    }
+                }
+            case let marker as BranchMarker:
+                switch marker.operation {
+                case .addPop:
+                    gradientStack.append((gradient, gradientValue))
+                    (inGradient, inGradientValue) = (gradient, gradientValue)
+                case .swap:
+                    let parked = gradientStack.removeLast()
+                    gradientStack.append((gradient, gradientValue))
+                    (inGradient, inGradientValue) = parked
+                case .push:
+                    let parked = gradientStack.removeLast()
+                    inGradient = zip(gradient, parked.magnitude).map(+)
+                    inGradientValue = zip(gradientValue, parked.value).map(+)
+                }
             case let dropout as Dropout:
                 inGradient = gradient.map { $0 / (1 - dropout.probability) }
                 inGradientValue = gradientValue.map { $0 / (1 - dropout.probability) }
             case let linear as Linear:
                 var weightTerms = [Double](repeating: 0, count: linear.weight.count)
                 var biasTerms = [Double](repeating: 0, count: linear.outFeatures)
+                var weightValues = weightTerms, biasValues = biasTerms
                 for n in 0..<batch {
                     for o in 0..<linear.outFeatures {
                         let g = gradient[n * linear.outFeatures + o]
                         let gv = gradientValue[n * linear.outFeatures + o]
                         biasTerms[o] += g
+                        biasValues[o] += gv
                         for f in 0..<linear.inFeatures {
                             weightTerms[o * linear.inFeatures + f] += g * inMagnitude[n * linear.inFeatures + f]
+                            weightValues[o * linear.inFeatures + f] += gv * inValue[n * linear.inFeatures + f]
                             inGradient[n * linear.inFeatures + f] += abs(gv * Double(linear.weight.values[o * linear.inFeatures + f]))
                             inGradientValue[n * linear.inFeatures + f] += gv * Double(linear.weight.values[o * linear.inFeatures + f])
                         }
                     }
                 }
-                record(linear.weight, weightTerms, count: batch)
-                record(linear.bias, biasTerms, count: batch)
+                record(linear.weight, weightTerms, count: batch, values: weightValues)
+                record(linear.bias, biasTerms, count: batch, values: biasValues)
             case is Flatten:
                 inGradient = gradient
                 inGradientValue = gradientValue
@@ -375,5 +508,6 @@ struct RoundingBounds {
             gradientValue = inGradientValue
         }
         inputGradient = gradient.map { 2 * ErrorBound.gamma(depth) * $0 }
+        inputGradientValue = gradientValue
     }
 }
