@@ -11,7 +11,7 @@ with `pipelines/gtzan.toml` and `[split] method = "kfold"` (folds share one feat
 cheap), trains and evaluates each fold; then `scripts/torch_crossval.py` trains the same recipe in PyTorch on the
 very same fold shards. Prints, per configuration and implementation, the mean ± sample standard deviation over
 folds of clip accuracy and macro-F1, and seconds per fold (training + evaluation; preprocessing is shared).
-Writes the table to OUT/table.md and the figures to OUT/results.json.
+Writes the table to OUT/eval-real.md and the figures to OUT/results.json.
 """
 import argparse
 import json
@@ -20,6 +20,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -31,10 +33,13 @@ def mean_sd(values):
 
 
 def fold_pipeline(out, folds, seed):
-    """pipelines/gtzan.toml with a stratified k-fold split."""
+    """pipelines/gtzan.toml with a stratified k-fold split of `folds` folds dealt with `seed`."""
+    import re
     text = open(os.path.join(ROOT, "pipelines/gtzan.toml")).read()
-    text = text.replace('method = "random"', f'method = "kfold"\nfolds = {folds}\nfold = 0', 1)
-    text = text.replace("seed = 1234", f"seed = {seed}", 1)
+    for key, value in (("method", '"kfold"'), ("folds", str(folds)), ("seed", str(seed))):
+        text, n = re.subn(rf"^{key} = [^#\n]*", f"{key} = {value} ", text, count=1, flags=re.M)
+        if n != 1:
+            raise SystemExit(f"eval-real: pipelines/gtzan.toml has no {key} key in [split]")
     path = os.path.join(out, "gtzan-kfold.toml")
     with open(path, "w") as fh:
         fh.write(text)
@@ -49,6 +54,18 @@ def run(cmd, log):
         raise SystemExit(f"eval-real: failed ({code}): {' '.join(cmd)} (log: {log})")
 
 
+def same_recipe_run(args, config):
+    """The slug of a run in OUT (make sweep-real's) whose training configuration reads the same as `config`."""
+    import glob
+    import torch_crossval  # its recipe() fills in GenreKit's defaults
+    wanted = torch_crossval.recipe(config)
+    for other in sorted(glob.glob(os.path.join(args.out, "configs", "*.toml"))):
+        slug = os.path.basename(other)[:-5]
+        if torch_crossval.recipe(other) == wanted and os.path.exists(os.path.join(args.out, slug, "genrekit", "summary.json")):
+            return slug
+    return None
+
+
 def genrekit(args, name, config, pipeline):
     out = os.path.join(args.out, name, "genrekit")
     os.makedirs(out, exist_ok=True)
@@ -59,7 +76,7 @@ def genrekit(args, name, config, pipeline):
     folds = summary["folds"]
     return {
         "accuracy": [f["accuracy"] for f in folds], "macro_f1": [f["macro_f1"] for f in folds],
-        "seconds": [f["seconds"] for f in folds], "shards": [os.path.join(out, f"fold-{k}", "shards") for k in range(len(folds))],
+        "seconds": [f["seconds"]["train"] + f["seconds"]["evaluate"] for f in folds], "shards": [os.path.join(out, f"fold-{k}", "shards") for k in range(len(folds))],
         "summary": os.path.join(out, "summary.json"),
     }
 
@@ -84,7 +101,8 @@ def main():
     ap.add_argument("--clips", default=os.path.join(os.path.dirname(ROOT), "gtzan-mini"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1234, help="seed of the fold assignment")
-    ap.add_argument("--out", default=os.path.join(ROOT, "out/eval-real"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "out/real-clips"),
+                    help="shared with make sweep-real: a configuration already run there is not run again")
     ap.add_argument("--config", action="append", default=None, metavar="NAME=FILE")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -94,20 +112,22 @@ def main():
               f"GTZAN_MINI=DIR names another folder)")
         return 0
     torch_ok = not args.no_torch
+    if not os.access(args.genre, os.X_OK):
+        raise SystemExit(f"eval-real: no genre tool at {args.genre} (make build)")
     if torch_ok:
         try:
             import torch  # noqa: F401
         except ImportError:
             print("eval-real: PyTorch is not installed: GenreKit only (pip install the CPU wheel for the reference)")
             torch_ok = False
-    configs = args.config or [f"issue-8 default=bench/train-issue8.toml", "default=pipelines/train.toml"]
+    configs = args.config or ["issue-8 default=bench/train-issue8.toml", "new default=pipelines/train.toml"]
     os.makedirs(args.out, exist_ok=True)
     pipeline = fold_pipeline(args.out, args.folds, args.seed)
     results = {}
     for item in configs:
         name, _, path = item.partition("=")
         path = path if os.path.isabs(path) else os.path.join(ROOT, path)
-        slug = name.replace(" ", "-")
+        slug = same_recipe_run(args, path) or name.replace(" ", "-")
         started = time.perf_counter()
         g = genrekit(args, slug, path, pipeline)
         results[name] = {"config": os.path.relpath(path, ROOT), "genrekit": g}
@@ -126,9 +146,9 @@ def main():
             lines.append(f"| {name} | {label} | {a[0]:.3f} ± {a[1]:.3f} | {f[0]:.3f} ± {f[1]:.3f} | {s[0]:.0f} |")
     table = "\n".join(lines)
     print(table)
-    with open(os.path.join(args.out, "table.md"), "w") as fh:
+    with open(os.path.join(args.out, "eval-real.md"), "w") as fh:
         fh.write(table + "\n")
-    with open(os.path.join(args.out, "results.json"), "w") as fh:
+    with open(os.path.join(args.out, "eval-real.json"), "w") as fh:
         json.dump(results, fh, indent=2)
     return 0
 

@@ -2,7 +2,7 @@
 """The sweep that chose `pipelines/train.toml`'s defaults: training recipes, k-fold on the real GTZAN clips.
 
     python3 scripts/sweep_real.py [--genre .build/release/genre] [--clips ../gtzan-mini] [--folds 5]
-        [--out out/sweep-real] [--only NAME ...] [--jobs 2]
+        [--out out/real-clips] [--only NAME ...] [--jobs 2]
 
 Each candidate is the configuration it names as its base plus a few keys (CANDIDATES below, in the order they were
 tried: each step keeps what helped before it). Every candidate runs through `genre crossval` on the same folds
@@ -27,22 +27,24 @@ LONG = {"train.epochs": 120, "train.patience": 0, "optimizer.kind": "adamw", "op
 AUGMENT = {"augment.time_masks": 1, "augment.time_mask_width": 24, "augment.frequency_masks": 1,
            "augment.frequency_mask_width": 16, "augment.mixup_alpha": 0.2}
 
-# name: (base configuration, overrides). Bases are files relative to the repository.
+MASKS = {k: v for k, v in AUGMENT.items() if k != "augment.mixup_alpha"}
+POOLED = {"model.pool": "average+max"}
+
+# name: (base configuration, overrides), in the order they were tried. Bases are files relative to the repository.
 CANDIDATES = {
     "issue-8 default": ("bench/train-issue8.toml", {}),
     "+ 120 epochs, AdamW 2e-3, cosine": ("bench/train-issue8.toml", LONG),
     "+ SpecAugment, mixup 0.2": ("bench/train-issue8.toml", {**LONG, **AUGMENT}),
-    "+ overlapping windows (hop 64)": ("bench/train-issue8.toml", {**LONG, **AUGMENT, "evaluate.window_hop": 64}),
-    "+ average+max pool": ("bench/train-issue8.toml",
-                           {**LONG, **AUGMENT, "evaluate.window_hop": 64, "model.pool": "average+max"}),
-    "+ residual blocks": ("bench/train-issue8.toml",
-                          {**LONG, **AUGMENT, "evaluate.window_hop": 64, "model.pool": "average+max",
-                           "model.block": "residual"}),
-    "+ balanced sampler": ("bench/train-issue8.toml",
-                           {**LONG, **AUGMENT, "evaluate.window_hop": 64, "model.pool": "average+max",
-                            "train.balance": "sampler"}),
-    "new default": ("pipelines/train.toml", {}),
+    "+ SpecAugment only": ("bench/train-issue8.toml", {**LONG, **MASKS}),
+    "120 epochs + average+max pool": ("bench/train-issue8.toml", {**LONG, **POOLED}),
+    "120 epochs + residual blocks": ("bench/train-issue8.toml", {**LONG, "model.block": "residual"}),
 }
+
+# Class balance on an imbalanced corpus: every other genre keeps 4 of its 10 clips (drawn with a fixed seed) and
+# the folds are dealt from what is left, so the small genres have 2 or 3 training clips a fold and 0 or 1 test
+# clips. Each mode with the 120-epoch recipe.
+BALANCE = {f"imbalanced, balance = {mode}": ("bench/train-issue8.toml", {**LONG, "train.balance": mode})
+           for mode in ("none", "sampler", "loss")}
 
 
 def toml_value(value):
@@ -56,20 +58,49 @@ def toml_value(value):
 
 
 def write_candidate(base, overrides, path):
-    """The base TOML with each `section.key` replaced (or added to its section)."""
-    text = open(os.path.join(ROOT, base)).read()
+    """The base TOML with each `section.key` replaced in its section (or added at the section's top)."""
+    lines = open(os.path.join(ROOT, base)).read().split("\n")
     for dotted, value in overrides.items():
         section, key = dotted.split(".")
         line = f"{key} = {toml_value(value)}"
-        pattern = re.compile(rf"^(\[{section}\][^\[]*?)^{key} = [^\n#]*", re.M | re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda m: m.group(1) + line + " ", text, count=1)
-        elif re.search(rf"^\[{section}\]", text, re.M):
-            text = re.sub(rf"^\[{section}\]\n", f"[{section}]\n{line}\n", text, count=1, flags=re.M)
-        else:
-            text += f"\n[{section}]\n{line}\n"
+        current, header, done = None, None, False
+        for i, text in enumerate(lines):
+            stripped = text.strip()
+            if stripped.startswith("[") and stripped.endswith("]") and "=" not in stripped:
+                current = stripped[1:-1]
+                if current == section:
+                    header = i
+            elif current == section and re.match(rf"^#?\s*{re.escape(key)}\s*=", stripped):
+                lines[i] = line
+                done = True
+                break
+        if not done:
+            if header is None:
+                lines += ["", f"[{section}]", line]
+            else:
+                lines.insert(header + 1, line)
+    with open(path, "w") as fh:
+        fh.write("\n".join(lines))
+
+
+def imbalanced_pipeline(args):
+    """The k-fold pipeline restricted (through a split list) to the imbalanced subset of the clips."""
+    import random
+    rng = random.Random(11)
+    keep = []
+    genres = sorted(d for d in os.listdir(args.clips) if os.path.isdir(os.path.join(args.clips, d)))
+    for i, genre in enumerate(genres):
+        clips = sorted(os.listdir(os.path.join(args.clips, genre)))
+        keep += [f"{genre}/{c}" for c in (sorted(rng.sample(clips, 4)) if i % 2 else clips)]
+    listing = os.path.join(args.out, "imbalanced.txt")
+    with open(listing, "w") as fh:
+        fh.write("\n".join(keep) + "\n")
+    text = open(eval_real.fold_pipeline(args.out, args.folds, args.seed)).read()
+    text = text.replace("fold = 0", f'fold = 0\ntrain_list = "{listing}"', 1)
+    path = os.path.join(args.out, "gtzan-kfold-imbalanced.toml")
     with open(path, "w") as fh:
         fh.write(text)
+    return path
 
 
 def main():
@@ -78,7 +109,7 @@ def main():
     ap.add_argument("--clips", default=os.path.join(os.path.dirname(ROOT), "gtzan-mini"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--out", default=os.path.join(ROOT, "out/sweep-real"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "out/real-clips"), help="shared with make eval-real")
     ap.add_argument("--only", action="append", default=None)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
@@ -87,20 +118,24 @@ def main():
         return 0
     os.makedirs(os.path.join(args.out, "configs"), exist_ok=True)
     pipeline = eval_real.fold_pipeline(args.out, args.folds, args.seed)
+    imbalanced = imbalanced_pipeline(args)
     results = {}
-    for name, (base, overrides) in CANDIDATES.items():
-        if args.only and name not in args.only:
+    for name, (base, overrides) in {**CANDIDATES, **BALANCE}.items():
+        if args.only and not any(name.startswith(o) for o in args.only):
             continue
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         config = os.path.join(args.out, "configs", slug + ".toml")
         write_candidate(base, overrides, config)
         started = time.perf_counter()
-        results[name] = eval_real.genrekit(args, slug, config, pipeline)
+        results[name] = eval_real.genrekit(args, slug, config, imbalanced if name in BALANCE else pipeline)
         results[name]["config"] = config
         print(f"sweep-real: {name}: {time.perf_counter() - started:.0f} s", flush=True)
     lines = ["| candidate | accuracy | macro-F1 | Δ macro-F1 | s / fold |", "|---|---|---|---|---|"]
     reference = None
     for name, r in results.items():
+        if name in BALANCE and reference is not None and not any(n in BALANCE for n in list(results)[:list(results).index(name)]):
+            lines += ["", "| imbalanced corpus | accuracy | macro-F1 | Δ macro-F1 | s / fold |", "|---|---|---|---|---|"]
+            reference = None
         a, f, s = (eval_real.mean_sd(r[k]) for k in ("accuracy", "macro_f1", "seconds"))
         reference = f[0] if reference is None else reference
         lines.append(f"| {name} | {a[0]:.3f} ± {a[1]:.3f} | {f[0]:.3f} ± {f[1]:.3f} | {f[0] - reference:+.3f} | {s[0]:.0f} |")

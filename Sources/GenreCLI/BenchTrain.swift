@@ -1,18 +1,23 @@
 import ArgumentParser
 import Foundation
 import Net
+import Training
 
 extension Genre {
     struct BenchTrain: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "bench-train",
-            abstract: "Training and evaluation throughput of the default CNN on random 1x128x128 input (samples/s).")
+            abstract: "Training and evaluation throughput of a CNN on random input (samples/s): the reference CNN, or the "
+                + "model a training configuration names.")
 
         @Option(help: "Batch size.")
         var batch: Int = 32
 
         @Option(help: "Timed steps (after 3 warm-up steps).")
         var steps: Int = 20
+
+        @Option(help: "Training configuration whose [model] to time (default: the reference CNN, 1x128x128).")
+        var config: String?
 
         @Option(help: "Threads.")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -24,7 +29,12 @@ extension Genre {
         }
 
         func run() throws {
-            let r = NetBenchmark.trainingThroughput(batch: batch, steps: steps, threads: threads)
+            var spec = ModelSpec.genreCNN(classes: 10)
+            if let config {
+                spec = try TrainingConfiguration.load(path: config).modelSpec(classes: 10, nMels: 128)
+            }
+            let r = try NetBenchmark.trainingThroughput(
+                spec: spec, batch: batch, steps: steps, parallelism: .batch(threads: threads))
             print(String(format: "genrekit: train %.1f samples/s, eval %.1f windows/s (batch %d, %d threads, %d steps)",
                          r.trainSamplesPerSecond, r.evalSamplesPerSecond, batch, threads, steps))
         }

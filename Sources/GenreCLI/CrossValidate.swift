@@ -30,7 +30,7 @@ extension Genre {
         @Option(help: "Pipeline configuration (TOML); its [split] seed (and folds) are used.")
         var pipeline: String?
 
-        @Option(help: "Training configuration (TOML; defaults: the reference CNN, Adam 1e-3, batch 32).")
+        @Option(help: "Training configuration (TOML; default: the built-in recipe pipelines/train.toml shows).")
         var config: String?
 
         @Option(help: "Number of folds K, at least 3 (overrides [split] folds).")

@@ -16,7 +16,7 @@ extension Genre {
         @Option(help: "Run folder: best.h5, last.h5, log.jsonl, run.json.")
         var out: String?
 
-        @Option(help: "Training configuration (TOML; defaults: the reference CNN, Adam 1e-3, batch 32).")
+        @Option(help: "Training configuration (TOML; default: the built-in recipe pipelines/train.toml shows).")
         var config: String?
 
         @Option(help: "Epochs (overrides [train] epochs).")

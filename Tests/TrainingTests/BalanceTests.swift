@@ -86,14 +86,17 @@ import Testing
                 return text.contains(key) && text.contains("t.toml") && !text.contains("\n")
             }
         }
-        // A configuration stored before the keys existed reads with their defaults.
+        // A configuration stored before the keys existed reads as it was (no balancing, non-overlapping windows).
         var old = try JSONSerialization.jsonObject(with: Data(TrainingConfiguration().jsonText().utf8)) as! [String: Any]
         old["evaluate"] = nil
         var train = old["train"] as! [String: Any]
         train["balance"] = nil
         old["train"] = train
         let text = String(decoding: try JSONSerialization.data(withJSONObject: old), as: UTF8.self)
-        #expect(try TrainingConfiguration.fromJSON(text) == TrainingConfiguration())
+        var was = TrainingConfiguration()
+        was.train.balance = .none
+        was.evaluate.windowHop = nil
+        #expect(try TrainingConfiguration.fromJSON(text) == was)
     }
 
     /// A short run on an imbalanced hand-made folder with each mode: it trains, and the mode is in run.json, the
