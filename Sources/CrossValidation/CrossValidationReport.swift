@@ -24,17 +24,7 @@ public struct CrossValidationReport: Sendable {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title))</title>
             <style>
-            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px auto;
-                   max-width: 1100px; padding: 0 16px; color: #222; background: #fff; }
-            h1 { font-size: 24px; margin-bottom: 8px; }
-            h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
-            table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-            th, td { border: 1px solid #ddd; padding: 3px 8px; }
-            th { background: #f3f3f3; text-align: left; }
-            td.num { text-align: right; font-variant-numeric: tabular-nums; }
-            svg.chart { background: #fff; max-width: 100%; height: auto; }
-            .note { color: #666; font-size: 13px; }
-            footer { margin-top: 40px; font-size: 12px; color: #888; }
+            \(HTMLReport.style)
             </style>
             </head>
             <body>
@@ -86,18 +76,5 @@ public struct CrossValidationReport: Sendable {
         fixed(s.mean) + " ± " + (s.standardDeviation.map(fixed) ?? "n/a") + " (n = \(s.count))"
     }
 
-    private func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    private func escape(_ text: String) -> String { escapeHTML(text) }
 }

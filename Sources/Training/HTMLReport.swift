@@ -119,7 +119,8 @@ public struct HTMLReport: Sendable {
         try writeText(html, to: path)
     }
 
-    private static let style = """
+    /// The stylesheet of GenreKit's HTML reports (this one and the cross-validation report), for a `<style>` element.
+    public static let style = """
         body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px auto;
                max-width: 1100px; padding: 0 16px; color: #222; background: #fff; }
         h1 { font-size: 24px; margin-bottom: 8px; }

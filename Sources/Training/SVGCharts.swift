@@ -1,7 +1,7 @@
 import Foundation
 
 /// Text made safe for HTML and SVG content and attribute values (`&`, `<`, `>`, `"`, `'` escaped).
-func escapeHTML(_ text: String) -> String {
+public func escapeHTML(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for character in text {
