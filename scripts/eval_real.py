@@ -127,7 +127,11 @@ def main():
     for item in configs:
         name, _, path = item.partition("=")
         path = path if os.path.isabs(path) else os.path.join(ROOT, path)
-        slug = same_recipe_run(args, path) or name.replace(" ", "-")
+        slug = same_recipe_run(args, path)
+        if slug:  # the same recipe, run by make sweep-real: its folds are reused (crossval skips completed ones)
+            path = os.path.join(args.out, "configs", slug + ".toml")
+        else:
+            slug = name.replace(" ", "-")
         started = time.perf_counter()
         g = genrekit(args, slug, path, pipeline)
         results[name] = {"config": os.path.relpath(path, ROOT), "genrekit": g}
