@@ -61,8 +61,11 @@ def same_recipe_run(args, config):
     wanted = torch_crossval.recipe(config)
     for other in sorted(glob.glob(os.path.join(args.out, "configs", "*.toml"))):
         slug = os.path.basename(other)[:-5]
-        if torch_crossval.recipe(other) == wanted and os.path.exists(os.path.join(args.out, slug, "genrekit", "summary.json")):
-            return slug
+        summary = os.path.join(args.out, slug, "genrekit", "summary.json")
+        if torch_crossval.recipe(other) == wanted and os.path.exists(summary):
+            split = json.load(open(summary))["pipeline"]["split"]
+            if not any(split.get(k) for k in ("train_list", "valid_list", "test_list")):  # all the clips, not a subset
+                return slug
     return None
 
 

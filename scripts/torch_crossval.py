@@ -8,7 +8,7 @@ DIR is a shard folder written by `genre preprocess` or `genre crossval` (train-*
 `configuration`). The recipe is read from the same TOML file `genre train --config` reads, and implemented with
 GenreKit's semantics, so the two can be compared on identical folds (`make eval-real`):
 
-- model: per entry of `[model] channels`, either conv k x k (padding k/2) -> BatchNorm2d -> ReLU -> MaxPool 2x2
+- model (initialised as GenreKit does: He-normal weights, fan in, zero biases): per entry of `[model] channels`, either conv k x k (padding k/2) -> BatchNorm2d -> ReLU -> MaxPool 2x2
   (`block = "plain"`) or a residual block (conv -> BN -> ReLU -> conv -> BN, plus an identity shortcut, or a 1x1
   conv -> BN when the channel count changes; summed; ReLU) -> MaxPool 2x2 (`block = "residual"`); global pooling
   `average`, `max` or `average+max` (means then maxima, 2C features); dropout; linear to the classes.
@@ -45,7 +45,7 @@ import tomllib
 DEFAULTS = {
     "model": {"channels": [16, 32, 64, 128], "kernel": 3, "dropout": 0.3, "crop_frames": 128, "block": "plain",
               "pool": "average"},
-    "train": {"epochs": 120, "batch_size": 32, "seed": 0, "patience": 0, "balance": "none"},
+    "train": {"epochs": 120, "batch_size": 32, "seed": 0, "patience": 0, "balance": "sampler"},
     "optimizer": {"kind": "adamw", "learning_rate": 2e-3, "weight_decay": 1e-4, "momentum": 0.9},
     "schedule": {"kind": "cosine", "warmup_epochs": 3, "minimum_factor": 0.0, "step_epochs": 10, "gamma": 0.1},
     "augment": {"time_masks": 0, "time_mask_width": 0, "frequency_masks": 0, "frequency_mask_width": 0,
@@ -120,7 +120,12 @@ def build_model(r, classes, n_mels):
         cin = width
     features = cin * (2 if m["pool"] == "average+max" else 1)
     layers += [GlobalPool(m["pool"]), nn.Dropout(m["dropout"]), nn.Linear(features, classes)]
-    return nn.Sequential(*layers)
+    net = nn.Sequential(*layers)
+    for module in net.modules():  # GenreKit's initialisation: He-normal (fan in, ReLU) weights, zero biases
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")
+            nn.init.zeros_(module.bias)
+    return net
 
 
 def windows(seconds, frames, crop, hop, pipeline):

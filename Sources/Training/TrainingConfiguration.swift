@@ -44,7 +44,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         /// Stop after this many epochs without a better validation accuracy; 0 never stops early.
         public var patience: Int = 0
         /// How an imbalanced training split is compensated (`[train] balance`).
-        public var balance: ClassBalance = .none
+        public var balance: ClassBalance = .sampler
         public init() {}
     }
 

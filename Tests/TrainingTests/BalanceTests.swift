@@ -69,7 +69,7 @@ import Testing
     }
 
     @Test func balanceAndWindowHopAreConfigurationKeys() throws {
-        #expect(TrainingConfiguration().train.balance == .none)
+        #expect(TrainingConfiguration().train.balance == .sampler)
         #expect(TrainingConfiguration().windowHop == 128)
         let c = try TrainingConfiguration.parse(toml: "[train]\nbalance = \"sampler\"\n[evaluate]\nwindow_hop = 32\n")
         #expect(c.train.balance == .sampler && c.evaluate.windowHop == 32 && c.windowHop == 32)
