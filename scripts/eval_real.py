@@ -32,6 +32,15 @@ def mean_sd(values):
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+def write_outputs(out, stem, table, results):
+    """Prints the table and writes it to OUT/STEM.md, the figures to OUT/STEM.json."""
+    print(table)
+    with open(os.path.join(out, stem + ".md"), "w") as fh:
+        fh.write(table + "\n")
+    with open(os.path.join(out, stem + ".json"), "w") as fh:
+        json.dump(results, fh, indent=2)
+
+
 def fold_pipeline(out, folds, seed):
     """pipelines/gtzan.toml with a stratified k-fold split of `folds` folds dealt with `seed`."""
     import re
@@ -151,12 +160,7 @@ def main():
                 continue
             a, f, s = (mean_sd(r[impl][k]) for k in ("accuracy", "macro_f1", "seconds"))
             lines.append(f"| {name} | {label} | {a[0]:.3f} ± {a[1]:.3f} | {f[0]:.3f} ± {f[1]:.3f} | {s[0]:.0f} |")
-    table = "\n".join(lines)
-    print(table)
-    with open(os.path.join(args.out, "eval-real.md"), "w") as fh:
-        fh.write(table + "\n")
-    with open(os.path.join(args.out, "eval-real.json"), "w") as fh:
-        json.dump(results, fh, indent=2)
+    write_outputs(args.out, "eval-real", "\n".join(lines), results)
     return 0
 
 

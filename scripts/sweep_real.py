@@ -141,12 +141,7 @@ def main():
         a, f, s = (eval_real.mean_sd(r[k]) for k in ("accuracy", "macro_f1", "seconds"))
         reference = f[0] if reference is None else reference
         lines.append(f"| {name} | {a[0]:.3f} ± {a[1]:.3f} | {f[0]:.3f} ± {f[1]:.3f} | {f[0] - reference:+.3f} | {s[0]:.0f} |")
-    table = "\n".join(lines)
-    print(table)
-    with open(os.path.join(args.out, "sweep.md"), "w") as fh:
-        fh.write(table + "\n")
-    with open(os.path.join(args.out, "sweep.json"), "w") as fh:
-        json.dump(results, fh, indent=2)
+    eval_real.write_outputs(args.out, "sweep", "\n".join(lines), results)
     return 0
 
 
