@@ -26,6 +26,13 @@ public enum ShardError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
+    /// What went wrong, without the path (``description`` is `"<path>: <reason>"` when there is one).
+    public var reason: String {
+        let text = description
+        guard let path, text.hasPrefix(path + ": ") else { return text }
+        return String(text.dropFirst(path.count + 2))
+    }
+
     public var description: String {
         switch self {
         case .wrongSchema(let path, let found?):

@@ -30,6 +30,23 @@ enum VerifierFixture {
 }
 
 @Suite struct ShardVerifierTests {
+    /// `genre inspect` on a folder or file that is not there, or not a shard: one line, the path once.
+    @Test func inspectionErrorsNameThePathOnce() throws {
+        let missing = "/nonexistent-genrekit-folder"
+        #expect { _ = try ShardInspection.inspect(directory: missing) } throws: { error in
+            "\(error)" == "\(missing): no such directory"
+        }
+        let f = TemporaryFolder()
+        let folder = f.file("shards")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: folder + "/train-00000.h5", contents: Data("not hdf5".utf8))
+        #expect { _ = try ShardInspection.inspect(directory: folder) } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix(folder + "/train-00000.h5: ") && text.components(separatedBy: "train-00000.h5").count == 2
+                && !text.contains("\n")
+        }
+    }
+
     @Test func aFreshFolderIsClean() throws {
         let f = TemporaryFolder()
         let shards = try VerifierFixture.copy(into: f)

@@ -1,3 +1,5 @@
+import Shards
+
 /// A run-level failure: names the file or folder and the reason, on one line.
 public struct PipelineError: Error, CustomStringConvertible, Sendable {
     public let path: String?
@@ -13,6 +15,10 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
 
     /// A corpus that cannot be scanned.
     init(_ error: ScanError) { self.init(path: error.path, reason: error.reason) }
+
+    /// A shard that cannot be read, written or listed: the file the error names (`path` when it names none), and
+    /// the reason once.
+    init(_ error: ShardError, path: String) { self.init(path: error.path ?? path, reason: error.reason) }
 
     public var description: String { path.map { "\($0): \(reason)" } ?? reason }
 

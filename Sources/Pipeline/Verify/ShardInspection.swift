@@ -20,7 +20,7 @@ public struct ShardInspection: Sendable {
         do {
             listing = try ShardDirectory.list(directory)
         } catch {
-            throw PipelineError(path: directory, reason: "\(error)")
+            throw PipelineError(error, path: directory)
         }
         guard !listing.isEmpty else { throw PipelineError(path: directory, reason: "no shards (<split>-NNNNN.h5) in this folder") }
         var result: ShardInspection? = nil
@@ -30,7 +30,7 @@ public struct ShardInspection: Sendable {
                 do {
                     reader = try ShardReader(path: path)
                 } catch {
-                    throw PipelineError(path: path, reason: "\(error)")
+                    throw PipelineError(error, path: path)
                 }
                 let m = reader.metadata
                 if result == nil {

@@ -60,7 +60,7 @@ struct ShardSetWriter: Sendable {
         let path = "\(output)/\(shard.fileName)"
         var metadata = template
         metadata.split = shard.split.rawValue
-        func failure(_ error: ShardError) -> PipelineError { PipelineError(path: path, reason: "\(error)") }
+        func failure(_ error: ShardError) -> PipelineError { PipelineError(error, path: path) }
         var writer: ShardWriter
         do {
             writer = try ShardWriter(path: path, metadata: metadata, capacity: shard.clips.count, syncToDisk: configuration.shards.fsync)
