@@ -3,6 +3,7 @@
 
     python3 scripts/probe_sklearn.py --shards DIR --checkpoint models/musicnn-msd-vgg.h5 [--threads 2]
         [--json OUT] [--embeddings-out FILE.npz]
+    python3 scripts/probe_sklearn.py --embeddings-in FILE.npz [--threads 2] [--json OUT]
 
 DIR is a shard folder written by `genre preprocess` or `genre crossval` with the musicnn front end (train-*.h5,
 valid-*.h5, test-*.h5 with `mel` float32 [clips, 96, frames], `label`, `seconds` and the attributes `classes` and
@@ -27,6 +28,8 @@ plus the chosen C, the grid's valid accuracies and log-losses, seconds for the e
 peak RSS. `--embeddings-out` writes the per-clip embeddings before standardisation as .npz: `train_x`, `valid_x`,
 `test_x` (float64 [clips, 306]), `train_y`, ... (int64), `train_path`, ... (the shards' `path`, if present),
 `train_windows`, ... (windows per clip) and `classes`, in shard order (shards sorted by name, clips in order).
+`--embeddings-in` skips the network and fits the probe on such a file (e.g. one holding GenreKit's embeddings
+under the same keys; `*_windows` and `*_path` optional), so the fit can be compared apart from the embeddings.
 """
 import argparse
 import glob
@@ -83,12 +86,17 @@ def probabilities(classifier, x, classes):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shards", required=True)
-    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--shards", default=None)
+    ap.add_argument("--checkpoint", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
-    ap.add_argument("--embeddings-out", default=None)
+    ap.add_argument("--embeddings-out", default=None, help="write the per-clip embeddings (.npz)")
+    ap.add_argument("--embeddings-in", default=None, help="fit on these per-clip embeddings (.npz), no network")
     args = ap.parse_args()
+    if args.embeddings_in is None and (args.shards is None or args.checkpoint is None):
+        ap.error("give --shards and --checkpoint, or --embeddings-in")
+    if args.threads < 1:
+        ap.error("--threads must be at least 1")
     import numpy as np
     import sklearn
     import torch
@@ -98,27 +106,39 @@ def main():
 
     torch.set_num_threads(args.threads)
     started_run = time.perf_counter()
-    model = load_checkpoint(args.checkpoint)
     data = {}
-    for split in SPLITS:
-        loaded = load_split(args.shards, split)
-        if loaded is None:
-            raise SystemExit(f"{args.shards}: no {split}-*.h5 shards")
-        mel, labels, seconds, classes, pipeline = loaded
-        if mel.shape[1] != MELS:
-            raise SystemExit(f"{args.shards}: {split} mel is {list(mel.shape[1:])}, musicnn needs {MELS} mel bands")
-        data[split] = {"mel": mel, "y": labels, "seconds": seconds, "pipeline": pipeline}
+    if args.embeddings_in:
+        embedding_seconds = 0.0
+        try:
+            stored = np.load(args.embeddings_in)
+            classes = [str(c) for c in stored["classes"]]
+            for split in SPLITS:
+                x, y = np.asarray(stored[f"{split}_x"], np.float64), np.asarray(stored[f"{split}_y"], np.int64)
+                counts = stored[f"{split}_windows"] if f"{split}_windows" in stored else np.zeros(len(y), np.int64)
+                data[split] = {"x": x, "y": y, "windows": counts}
+        except (OSError, KeyError, ValueError) as e:
+            raise SystemExit(f"{args.embeddings_in}: not a probe embeddings file: {e}")
+    else:
+        model = load_checkpoint(args.checkpoint)
+        for split in SPLITS:
+            loaded = load_split(args.shards, split)
+            if loaded is None:
+                raise SystemExit(f"{args.shards}: no {split}-*.h5 shards")
+            mel, labels, seconds, classes, pipeline = loaded
+            if mel.shape[1] != MELS:
+                raise SystemExit(f"{args.shards}: {split} mel is {list(mel.shape[1:])}, musicnn needs {MELS} mel bands")
+            data[split] = {"mel": mel, "y": labels, "seconds": seconds, "pipeline": pipeline}
+
+        started = time.perf_counter()
+        for split in SPLITS:
+            d = data[split]
+            d["x"], d["windows"] = clip_embeddings(model, d["mel"], d["seconds"], d["pipeline"])
+            del d["mel"]
+            print(f"{split}: {len(d['y'])} clips, {int(d['windows'].sum())} windows", flush=True)
+        embedding_seconds = time.perf_counter() - started
     K = len(classes)
 
-    started = time.perf_counter()
-    for split in SPLITS:
-        d = data[split]
-        d["x"], d["windows"] = clip_embeddings(model, d["mel"], d["seconds"], d["pipeline"])
-        del d["mel"]
-        print(f"{split}: {len(d['y'])} clips, {int(d['windows'].sum())} windows", flush=True)
-    embedding_seconds = time.perf_counter() - started
-
-    if args.embeddings_out:
+    if args.embeddings_out and not args.embeddings_in:
         arrays = {"classes": np.array(classes)}
         for split in SPLITS:
             arrays[f"{split}_x"], arrays[f"{split}_y"] = data[split]["x"], data[split]["y"]
@@ -176,7 +196,7 @@ def main():
         "features": int(x["train"].shape[1]), "embedding_seconds": embedding_seconds, "fit_seconds": fit_seconds,
         "seconds": time.perf_counter() - started_run,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "checkpoint": args.checkpoint, "torch": torch.__version__, "sklearn": sklearn.__version__,
+        "checkpoint": args.checkpoint, "embeddings_in": args.embeddings_in, "torch": torch.__version__, "sklearn": sklearn.__version__,
     }
     print(f"test accuracy {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f} over {len(ty)} clips "
           f"(C {chosen:g}; embeddings {embedding_seconds:.0f} s, fits {fit_seconds:.1f} s)")
