@@ -317,7 +317,7 @@ extension PipelineConfiguration.Decibel {
         for key in foreign where c.contains(key) {
             let owner = kind == .decibels ? "log1p" : "decibels"
             throw ConfigurationError(
-                file: nil, key: "db.\(key.stringValue)",
+                file: nil, key: (c.codingPath + [key]).map(\.stringValue).joined(separator: "."),
                 reason: "applies only to kind = \"\(owner)\" (this [db] has kind = \"\(kind.rawValue)\"): remove it")
         }
         scale = try c.number(.scale) ?? 10000

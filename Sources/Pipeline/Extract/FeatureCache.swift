@@ -1,9 +1,9 @@
 import Foundation
 import SystemPackage
 
-/// Per-clip spectrograms (dB, or log1p: `[db] kind`) on disk, keyed by the content of the audio file and the parameters that shape the
-/// features, so that a rerun — after an interruption, or after files were added, removed or changed — recomputes
-/// only what is missing. The same folder carries the spectrograms from the extraction half of a run to the shard
+/// Per-clip log-mel spectrograms (dB or log1p: `[db] kind`) on disk, keyed by the content of the audio file and
+/// the parameters that shape the features, so that a rerun — after an interruption, or after files were added,
+/// removed or changed — recomputes only what is missing. The same folder carries the spectrograms from the extraction half of a run to the shard
 /// half (memory stays bounded by the workers, not by the corpus).
 ///
 /// One file per clip, `<file hash>-<parameters hash>.clip`, little-endian: the bytes `GKCLIP03`, UInt32 length L and
@@ -13,7 +13,7 @@ import SystemPackage
 /// unreadable entry (or one of another format version) counts as missing.
 public struct FeatureCache: Sendable {
     public let directory: String
-    /// Hash of everything that shapes a clip's features (sample rate, resampler, fixed length, STFT, mel, dB).
+    /// Hash of everything that shapes a clip's features (sample rate, resampler, fixed length, STFT, mel, `[db]`).
     public let parametersKey: String
     /// Entries are read (false with `--no-cache`: everything is recomputed, entries are still written and used
     /// between the two halves of the run).
