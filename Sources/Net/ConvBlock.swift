@@ -8,6 +8,8 @@
 ///   and rectified full-size images are never stored.
 /// - forward (evaluation): convolution, normalisation with the running statistics, ReLU and pooling per sample in
 ///   worker scratch: nothing full-size is written at all.
+/// - forward (training, batch norm with fixed statistics, ``BatchNorm2D/fixedStatistics``): as training, with the
+///   running statistics in place of the batch's (no statistics pass).
 /// - backward: the batch-norm gradient sums need only the pooled pixels (the ReLU and pooling gradients are zero
 ///   elsewhere); each worker then builds one sample's conv-output gradient
 ///   `dy = k · dz + a · y + b` in cache and feeds it straight into the convolution's backward.
@@ -64,11 +66,13 @@ final class ConvBatchNormReLUPool: Stage {
         }
         let y = convOutput.reserve(batch * channels * plane)
         let statistics = norm.planeStatisticsStorage(batch: batch)
+        let fixed = norm.fixedStatistics
         workers.run(batch: batch) { worker, samples in
             let columns = scratch[worker].columns.reserve(columnCount)
             for n in samples {
                 let sample = y + n * channels * plane
                 conv.forwardSample(input + n * inCount, sample, columns: columns)
+                if fixed { continue }
                 for c in 0..<channels {
                     let (mean, m2) = Vector.meanAndSquaredDeviations(sample + c * plane, count: plane)
                     statistics[2 * (n * channels + c)] = mean
@@ -76,7 +80,7 @@ final class ConvBatchNormReLUPool: Stage {
                 }
             }
         }
-        norm.combinePlaneStatistics(batch: batch)
+        if fixed { norm.useRunningStatisticsForTraining() } else { norm.combinePlaneStatistics(batch: batch) }
         let (scale, shift) = norm.scaleAndShift(training: true)
         let mean = norm.mean.map { Float($0) }
         let winners = winner.reserve(batch * channels * pooledPlane)

@@ -81,7 +81,8 @@ private func validateOptimizerState(_ dictionary: [String: Tensor], names: [Stri
 
 /// Stochastic gradient descent with momentum, as PyTorch `SGD(lr, momentum, dampening=0, weight_decay, nesterov)`:
 /// `g = grad + λ·p`; `buf = g` on the first step, then `buf = μ·buf + g`; `p -= lr · (nesterov ? g + μ·buf : buf)`
-/// (with `μ = 0`: `p -= lr · g`).
+/// (with `μ = 0`: `p -= lr · g`), where `lr` is ``learningRate`` times the parameter's
+/// ``Parameter/learningRateScale`` (PyTorch parameter groups with those rates).
 public final class SGD: Optimizer {
     /// Step size for the next update.
     public var learningRate: Double
@@ -110,9 +111,10 @@ public final class SGD: Optimizer {
 
     /// Applies one update to every parameter from its accumulated gradient.
     public func step() {
-        let lr = Float(learningRate), mu = Float(momentum), decay = Float(weightDecay)
+        let mu = Float(momentum), decay = Float(weightDecay)
         let first = stepCount == 0
         for (parameter, buffer) in zip(parameters, velocity.buffers) {
+            let lr = Float(learningRate * Double(parameter.learningRateScale))
             let p = parameter.values, grad = parameter.gradients
             for i in 0..<parameter.count {
                 var g = grad[i]
@@ -145,8 +147,10 @@ public final class SGD: Optimizer {
 
 /// Adam and AdamW, as PyTorch `Adam`/`AdamW` (no AMSGrad): with `t` the step number from 1,
 /// `m = β1·m + (1-β1)·g`, `v = β2·v + (1-β2)·g²`, `p -= (lr / (1-β1^t)) · m / (sqrt(v) / sqrt(1-β2^t) + ε)`;
-/// weight decay per ``WeightDecay`` (`.l2` is Adam's, `.decoupled` is AdamW's). Bias corrections are computed in
-/// Double, the elementwise update in Float, in PyTorch's order of operations.
+/// weight decay per ``WeightDecay`` (`.l2` is Adam's, `.decoupled` is AdamW's). `lr` is ``learningRate`` times
+/// the parameter's ``Parameter/learningRateScale`` (PyTorch parameter groups with those rates; the decoupled
+/// decay `1 - lr · λ` uses the scaled rate too). Bias corrections are computed in Double, the elementwise update
+/// in Float, in PyTorch's order of operations.
 public final class Adam: Optimizer {
     /// Step size for the next update.
     public var learningRate: Double
@@ -191,16 +195,16 @@ public final class Adam: Optimizer {
     public func step() {
         stepCount += 1
         let t = Double(stepCount)
-        let stepSize = Float(learningRate / (1 - pow(beta1, t)))
+        let correction1 = 1 - pow(beta1, t)
         let correction2 = Float((1 - pow(beta2, t)).squareRoot())
         let oneMinusBeta1 = Float(1 - beta1), b2 = Float(beta2), oneMinusBeta2 = Float(1 - beta2), eps = Float(epsilon)
-        var l2: Float = 0, decayFactor: Float = 1
-        switch weightDecay {
-        case .none: break
-        case .l2(let lambda): l2 = Float(lambda)
-        case .decoupled(let lambda): decayFactor = Float(1 - learningRate * lambda)
-        }
+        var l2: Float = 0
+        if case .l2(let lambda) = weightDecay { l2 = Float(lambda) }
         for (index, parameter) in parameters.enumerated() {
+            let lr = learningRate * Double(parameter.learningRateScale)
+            let stepSize = Float(lr / correction1)
+            var decayFactor: Float = 1
+            if case .decoupled(let lambda) = weightDecay { decayFactor = Float(1 - lr * lambda) }
             let p = parameter.values, grad = parameter.gradients
             let m = firstMoments.buffers[index], v = secondMoments.buffers[index]
             for i in 0..<parameter.count {

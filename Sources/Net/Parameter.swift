@@ -17,6 +17,18 @@ public final class Parameter {
     let values: UnsafeMutablePointer<Float>
     /// The accumulated gradient of the loss with respect to the values (`count` floats).
     let gradients: UnsafeMutablePointer<Float>
+    /// Multiplies the optimizer's learning rate for this parameter (discriminative learning rates for
+    /// fine-tuning: e.g. 0.1 for a pre-trained body, 1 for a new head), as a PyTorch parameter group with
+    /// `lr = learningRate · learningRateScale`: ``SGD`` and ``Adam`` scale the whole step by it, including weight
+    /// decay (L2 decay enters the gradient; AdamW's decoupled decay `p ← p · (1 - lr · scale · λ)`). 0 leaves the
+    /// parameter unchanged. Default 1; must be finite and >= 0. Not saved in checkpoints (a training setting).
+    public var learningRateScale: Float = 1 {
+        didSet {
+            precondition(
+                learningRateScale.isFinite && learningRateScale >= 0,
+                "Parameter \(name): learningRateScale must be finite and >= 0, got \(learningRateScale)")
+        }
+    }
 
     init(name: String, shape: [Int]) {
         self.name = name

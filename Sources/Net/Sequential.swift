@@ -13,6 +13,11 @@ import GenreCore
 /// far less memory traffic); every other layer runs on its own. Activation, gradient and workspace buffers are
 /// kept between calls and grow only when the batch grows. Each batch is split across ``parallelism``'s threads.
 ///
+/// Fine-tuning: ``frozenLayerCount`` freezes a prefix of the layers (evaluation mode, no gradients, no backward
+/// below it), ``batchNormInEvaluationMode`` makes every batch norm use its running statistics, and each
+/// ``Parameter/learningRateScale`` sets a per-parameter learning rate; build the optimizer on
+/// ``trainableParameters``.
+///
 /// Not `Sendable`: one training thread drives a model (the model parallelises inside each call).
 public final class Sequential {
     /// The spec the model was built from (stored in checkpoints next to ``stateDictionary()``).
@@ -20,13 +25,44 @@ public final class Sequential {
     /// How a batch is spread over the cores; ``Parallelism/automatic`` by default.
     public var parallelism: Parallelism = .automatic
 
+    /// Layers `[0, frozenLayerCount)` are frozen: a training ``forward(_:training:)`` runs them in evaluation mode
+    /// (batch norm normalises with its running statistics and does not update them, dropout is the identity),
+    /// and ``backward(_:)`` neither computes their parameter gradients nor propagates the gradient below the
+    /// first unfrozen layer, so a frozen body costs only a forward pass. Their parameters are left out of
+    /// ``trainableParameters``. Default 0 (nothing frozen); at most `spec.layers.count`.
+    ///
+    /// Fused stages never span the boundary: setting this re-plans the execution so that layers on either side
+    /// run in separate stages (e.g. a boundary between a conv and its batch norm runs both unfused). The numbers
+    /// do not depend on the plan.
+    public var frozenLayerCount = 0 {
+        didSet {
+            precondition(
+                (0...layers.count).contains(frozenLayerCount),
+                "Sequential.frozenLayerCount must be in 0...\(layers.count), got \(frozenLayerCount)")
+            if frozenLayerCount != oldValue { plan() }
+        }
+    }
+
+    /// When true, every batch-norm layer (including those inside residual blocks) normalises with its running
+    /// statistics in training forwards too and leaves them unchanged; backward is then the gradient of that
+    /// fixed affine map (gamma and beta still train unless frozen). For fine-tuning on small batches, where batch
+    /// statistics are noisy. Default false.
+    public var batchNormInEvaluationMode = false {
+        didSet { for norm in batchNorms { norm.fixedStatistics = batchNormInEvaluationMode } }
+    }
+
     let layers: [any Layer]
-    let stages: [any Stage]
+    private let fusing: Bool
+    private(set) var stages: [any Stage] = []
+    /// The spec layers each stage runs (`stageLayers[i]` for `stages[i]`).
+    private(set) var stageLayers: [Range<Int>] = []
+    /// Stages `[0, frozenStageCount)` hold only frozen layers.
+    private(set) var frozenStageCount = 0
     /// Per-sample element counts at stage boundaries: `boundarySizes[0]` is the input, `[i + 1]` stage i's output.
-    private let boundarySizes: [Int]
+    private var boundarySizes: [Int] = []
     /// Stage inputs/outputs (`activations[i]` feeds stage i) and the loss gradients with respect to them.
-    private let activations: [Buffer<Float>]
-    private let gradients: [Buffer<Float>]
+    private var activations: [Buffer<Float>] = []
+    private var gradients: [Buffer<Float>] = []
     private var lastBatch = 0
     private var lastForwardWasTraining = false
 
@@ -59,24 +95,46 @@ public final class Sequential {
             throw .invalidModel(reason: "the last layer produces \(shape) per sample, expected [\(spec.classes)] logits (classes)")
         }
         layers = built
+        self.fusing = fusing
+        plan()
+    }
 
-        var plan = [any Stage]()
+    /// Every batch norm of the model, inside residual blocks too.
+    private var batchNorms: [BatchNorm2D] {
+        layers.flatMap { layer -> [BatchNorm2D] in
+            if let norm = layer as? BatchNorm2D { return [norm] }
+            if let block = layer as? ResidualBlock { return [block.norm1, block.norm2] + (block.shortcut.map { [$0.norm] } ?? []) }
+            return []
+        }
+    }
+
+    /// Builds the execution plan: fuses conv → batch norm → ReLU → 2x2 pool runs that lie entirely on one side of
+    /// the ``frozenLayerCount`` boundary, and sizes the boundary buffers.
+    private func plan() {
+        let built = layers, frozen = frozenLayerCount
+        var plan = [any Stage](), ranges = [Range<Int>]()
         var index = 0
         while index < built.count {
-            if fusing, index + 3 < built.count, let conv = built[index] as? Conv2D, let norm = built[index + 1] as? BatchNorm2D,
+            let sameSide = index >= frozen || index + 4 <= frozen
+            if fusing, sameSide, index + 3 < built.count, let conv = built[index] as? Conv2D, let norm = built[index + 1] as? BatchNorm2D,
                 built[index + 2] is ReLU, let pool = built[index + 3] as? MaxPool2D, pool.isTwoByTwo
             {
                 plan.append(ConvBatchNormReLUPool(conv: conv, norm: norm))
+                ranges.append(index..<(index + 4))
                 index += 4
             } else {
                 plan.append(built[index])
+                ranges.append(index..<(index + 1))
                 index += 1
             }
         }
         stages = plan
+        stageLayers = ranges
+        frozenStageCount = ranges.prefix { $0.upperBound <= frozen }.count
         boundarySizes = [spec.inputShape.reduce(1, *)] + plan.map { $0.outputShape.reduce(1, *) }
         activations = boundarySizes.map { _ in Buffer<Float>() }
         gradients = boundarySizes.map { _ in Buffer<Float>() }
+        lastForwardWasTraining = false
     }
 
     private static func makeLayer(_ layer: LayerSpec, index: Int, inputShape shape: [Int], generator: inout SplitMix64)
@@ -189,7 +247,9 @@ public final class Sequential {
 
     /// Runs the network on `input` (`[N] + spec.inputShape`, NCHW) and returns the logits `[N, classes]`.
     /// `training: true` uses batch statistics in batch norm (and updates the running statistics), applies dropout,
-    /// and caches what ``backward(_:)`` needs; `false` uses running statistics and no dropout.
+    /// and caches what ``backward(_:)`` needs; `false` uses running statistics and no dropout. Frozen layers
+    /// (``frozenLayerCount``) always run as with `false`; ``batchNormInEvaluationMode`` makes batch norm use
+    /// its running statistics in training too.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         precondition(
             input.shape.count == spec.inputShape.count + 1 && Array(input.shape.dropFirst()) == spec.inputShape
@@ -201,7 +261,9 @@ public final class Sequential {
         input.withUnsafeBufferPointer { first.update(from: $0.baseAddress!, count: $0.count) }
         for (i, stage) in stages.enumerated() {
             let output = activations[i + 1].reserve(batch * boundarySizes[i + 1])
-            stage.forward(input: activations[i].pointer, output: output, batch: batch, training: training, workers: workers)
+            stage.forward(
+                input: activations[i].pointer, output: output, batch: batch, training: training && i >= frozenStageCount,
+                workers: workers)
         }
         lastBatch = batch
         lastForwardWasTraining = training
@@ -210,7 +272,8 @@ public final class Sequential {
     }
 
     /// Backpropagates `gradLogits` (`[N, classes]`, the loss gradient with respect to the logits of the last
-    /// training-mode ``forward(_:training:)``) and adds the parameter gradients into ``parameters``.
+    /// training-mode ``forward(_:training:)``) and adds the parameter gradients into ``parameters`` (those of
+    /// unfrozen layers: frozen layers are not visited, see ``frozenLayerCount``).
     public func backward(_ gradLogits: Tensor) {
         _ = backward(gradLogits, inputGradient: false)
     }
@@ -224,10 +287,13 @@ public final class Sequential {
             "Sequential.backward: gradient shape \(gradLogits.shape) does not match the logits [\(lastBatch), \(spec.classes)]")
         let batch = lastBatch
         let workers = configureThreads()
+        precondition(!inputGradient || frozenStageCount == 0, "Sequential: no input gradient through frozen layers")
         let last = gradients[stages.count].reserve(batch * spec.classes)
         gradLogits.withUnsafeBufferPointer { last.update(from: $0.baseAddress!, count: $0.count) }
-        for i in stages.indices.reversed() {
-            let gradInput: UnsafeMutablePointer<Float>? = i == 0 && !inputGradient ? nil : gradients[i].reserve(batch * boundarySizes[i])
+        let firstTrained = frozenStageCount
+        for i in (firstTrained..<stages.count).reversed() {
+            let gradInput: UnsafeMutablePointer<Float>? =
+                i == firstTrained && !inputGradient ? nil : gradients[i].reserve(batch * boundarySizes[i])
             stages[i].backward(
                 input: activations[i].pointer, output: activations[i + 1].pointer, gradOutput: gradients[i + 1].pointer,
                 gradInput: gradInput, batch: batch, workers: workers)
@@ -237,8 +303,16 @@ public final class Sequential {
         return Tensor(shape: [batch] + spec.inputShape, scalars: Array(UnsafeBufferPointer(start: first, count: batch * boundarySizes[0])))
     }
 
-    /// The trainable parameters in spec order (weight before bias), with their accumulated gradients.
+    /// All parameters in spec order (weight before bias), with their accumulated gradients, frozen or not (the
+    /// checkpointed ones; see ``trainableParameters`` for an optimizer).
     public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
+
+    /// The parameters of the unfrozen layers (`[frozenLayerCount, spec.layers.count)`), in spec order: what an
+    /// optimizer should update. Frozen parameters are left out rather than given a zero learning rate, so that
+    /// no optimizer (weight decay included) can move them and no moment buffers are kept for them; an
+    /// optimizer's state dictionary therefore depends on ``frozenLayerCount``. With nothing frozen this is
+    /// ``parameters``.
+    public var trainableParameters: [Parameter] { layers[frozenLayerCount...].flatMap { $0.parameters } }
 
     /// Total number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
