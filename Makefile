@@ -10,27 +10,35 @@ GENRE := .build/release/genre
 
 DATASET ?=
 JOBS ?= $(shell nproc)
+TRAIN_CONFIG ?= $(if $(strip $(DATASET)),pipelines/train.toml,pipelines/demo-train.toml)
+
+# The pre-trained network (`make pretrained`): musicnn 0.1.0's MSD-VGG, imported from the PyPI wheel (ISC licence).
+# A probe or fine-tuning configuration takes the network's front end (pipelines/musicnn.toml) and its own shards.
+MUSICNN_WHEEL := models/musicnn-0.1.0-py3-none-any.whl
+MUSICNN_MODEL := models/musicnn-msd-vgg.h5
+TRANSFER := $(filter pipelines/probe.toml pipelines/finetune.toml,$(TRAIN_CONFIG))
+FEATURES := $(if $(TRANSFER),shards-musicnn,shards)
+
 ifeq ($(strip $(DATASET)),)
   CORPUS_ARGS = --corpus out/demo/corpus
-  PIPELINE ?= pipelines/demo.toml
-  OUT ?= out/demo/shards
+  PIPELINE ?= $(if $(TRANSFER),pipelines/musicnn.toml,pipelines/demo.toml)
+  OUT ?= out/demo/$(FEATURES)
   CORPUS_DEP = out/demo/corpus/.complete
 else
   CORPUS_ARGS = --dataset $(DATASET) --datasets datasets
-  PIPELINE ?= pipelines/gtzan.toml
-  OUT ?= out/$(DATASET)/shards
+  PIPELINE ?= $(if $(TRANSFER),pipelines/musicnn.toml,pipelines/gtzan.toml)
+  OUT ?= out/$(DATASET)/$(FEATURES)
   CORPUS_DEP =
 endif
 
 DEMO_CLIPS ?= 20
 DEMO_SECONDS ?= 10
 
-TRAIN_CONFIG ?= $(if $(strip $(DATASET)),pipelines/train.toml,pipelines/demo-train.toml)
-RUN ?= $(dir $(OUT))run
+RUN ?= $(dir $(OUT))run$(if $(TRANSFER),-$(basename $(notdir $(TRANSFER))))
 CHECKPOINT ?= $(RUN)/best.h5
 SPLIT ?= test
 
-.PHONY: setup build test test-slurm fuzz demo preprocess merge inspect train evaluate crossval bench bench-train eval-real sweep-real golden clean help
+.PHONY: pretrained setup build test test-slurm fuzz demo preprocess merge inspect train evaluate crossval bench bench-train bench-transfer eval-real eval-transfer sweep-real golden clean help
 
 help:
 	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards,"
@@ -45,10 +53,16 @@ help:
 	@echo "make train       OUT=shard-dir [RUN=run-dir] [TRAIN_CONFIG=pipelines/train.toml]"
 	@echo "make evaluate    OUT=shard-dir [RUN=run-dir | CHECKPOINT=file] [SPLIT=test]"
 	@echo "make crossval    DATASET=name FOLDS=5 [TRAIN_CONFIG=...]: stratified k-fold, out/<name>/crossval/report.html"
+	@echo "make pretrained  download musicnn 0.1.0 (pip) and import its MSD-VGG into models/musicnn-msd-vgg.h5"
+	@echo "make train       ... TRAIN_CONFIG=pipelines/probe.toml | pipelines/finetune.toml: a linear probe on, or"
+	@echo "                 fine-tuning of, the pre-trained network (its front end: pipelines/musicnn.toml)"
 	@echo "make bench-train training throughput against PyTorch (CPU, same model, batch and threads)"
 	@echo "make eval-real   k-fold on the real GTZAN clips in GTZAN_MINI (../gtzan-mini): old and new defaults,"
 	@echo "                 GenreKit and PyTorch side by side (skipped when the clips are absent)"
+	@echo "make eval-transfer  from scratch, musicnn probe (GenreKit and scikit-learn) and fine-tuning on the same"
+	@echo "                 folds of the real clips (needs make pretrained; skipped when the clips are absent)"
 	@echo "make sweep-real  the sweep that chose pipelines/train.toml's defaults, on the same folds"
+	@echo "make bench-transfer  the pre-trained network's embedding, fine-tuning and head-only throughput against PyTorch"
 	@echo "make bench       preprocessing throughput against librosa and the FFTW floor"
 	@echo "make golden      regenerate the librosa golden files (needs librosa==0.11.0)"
 
@@ -62,7 +76,8 @@ build: setup
 # then partitioned runs as local processes and on a real (single-node) Slurm cluster.
 test: setup
 	swift build $(SWIFT_FLAGS) --build-tests
-	swift test $(SWIFT_FLAGS) --skip-build
+	@$(MAKE) --no-print-directory $(MUSICNN_WHEEL) || echo "make test: the musicnn wheel could not be downloaded; the tests that need it skip"
+	GENREKIT_MUSICNN_WHEEL=$(abspath $(MUSICNN_WHEEL)) swift test $(SWIFT_FLAGS) --skip-build
 	GENRE=$(GENRE) scripts/smoke.sh
 	GENRE=$(GENRE) scripts/resilience.sh
 	GENRE=$(GENRE) scripts/partitioned.sh
@@ -89,7 +104,16 @@ merge: build
 inspect: build
 	$(GENRE) inspect $(OUT)
 
-train: build
+$(MUSICNN_WHEEL):
+	@mkdir -p models
+	python3 -m pip download --quiet --no-deps --dest models musicnn==0.1.0
+
+$(MUSICNN_MODEL): $(MUSICNN_WHEEL) | build
+	$(GENRE) pretrained import musicnn-msd-vgg --wheel $(MUSICNN_WHEEL) --out $@
+
+pretrained: build $(MUSICNN_MODEL)
+
+train: build $(if $(TRANSFER),$(MUSICNN_MODEL))
 	@test -d $(OUT) || $(MAKE) preprocess
 	$(GENRE) train --shards $(OUT) --out $(RUN) --config $(TRAIN_CONFIG)
 
@@ -104,15 +128,18 @@ demo: build out/demo/corpus/.complete
 	$(GENRE) evaluate --checkpoint out/demo/run/best.h5 --shards out/demo/shards --split test --out out/demo/run/evaluation-test
 
 FOLDS ?= 5
-CROSSVAL ?= $(dir $(OUT))crossval
+CROSSVAL ?= $(dir $(OUT))crossval$(if $(TRANSFER),-$(basename $(notdir $(TRANSFER))))
 
-crossval: build $(CORPUS_DEP)
+crossval: build $(CORPUS_DEP) $(if $(TRANSFER),$(MUSICNN_MODEL))
 	$(GENRE) crossval $(CORPUS_ARGS) --pipeline $(PIPELINE) --config $(TRAIN_CONFIG) --folds $(FOLDS) --out $(CROSSVAL) --jobs $(JOBS)
 
 GTZAN_MINI ?= ../gtzan-mini
 
 eval-real: build
 	python3 scripts/eval_real.py --genre $(GENRE) --clips $(GTZAN_MINI) --folds $(FOLDS) --jobs $(JOBS)
+
+eval-transfer: build $(MUSICNN_MODEL)
+	python3 scripts/eval_transfer.py --genre $(GENRE) --clips $(GTZAN_MINI) --model $(MUSICNN_MODEL) --folds $(FOLDS) --jobs $(JOBS)
 
 sweep-real: build
 	python3 scripts/sweep_real.py --genre $(GENRE) --clips $(GTZAN_MINI) --folds $(FOLDS) --jobs $(JOBS)
@@ -122,6 +149,9 @@ bench: build
 
 bench-train: build
 	python3 scripts/bench_train.py --genre $(GENRE) --threads $(JOBS) --reference bench
+
+bench-transfer: build $(MUSICNN_MODEL)
+	python3 scripts/bench_transfer.py --genre $(GENRE) --model $(MUSICNN_MODEL) --threads $(JOBS)
 
 golden:
 	python3 scripts/make_golden.py

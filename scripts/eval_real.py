@@ -41,15 +41,15 @@ def write_outputs(out, stem, table, results):
         json.dump(results, fh, indent=2)
 
 
-def fold_pipeline(out, folds, seed):
-    """pipelines/gtzan.toml with a stratified k-fold split of `folds` folds dealt with `seed`."""
+def fold_pipeline(out, folds, seed, source="gtzan"):
+    """pipelines/SOURCE.toml with a stratified k-fold split of `folds` folds dealt with `seed`: OUT/SOURCE-kfold.toml."""
     import re
-    text = open(os.path.join(ROOT, "pipelines/gtzan.toml")).read()
+    text = open(os.path.join(ROOT, f"pipelines/{source}.toml")).read()
     for key, value in (("method", '"kfold"'), ("folds", str(folds)), ("seed", str(seed))):
         text, n = re.subn(rf"^{key} = [^#\n]*", f"{key} = {value} ", text, count=1, flags=re.M)
         if n != 1:
-            raise SystemExit(f"eval-real: pipelines/gtzan.toml has no {key} key in [split]")
-    path = os.path.join(out, "gtzan-kfold.toml")
+            raise SystemExit(f"eval-real: pipelines/{source}.toml has no {key} key in [split]")
+    path = os.path.join(out, f"{source}-kfold.toml")
     with open(path, "w") as fh:
         fh.write(text)
     return path

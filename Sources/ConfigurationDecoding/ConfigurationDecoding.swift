@@ -116,6 +116,25 @@ extension KeyedDecodingContainer {
             Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected a number"))
     }
 
+    /// An array of numbers, each spelled as an integer or a float (`c_grid = [0.01, 1, 10]`); nil when missing.
+    package func numbers(_ key: Key) throws -> [Double]? {
+        guard contains(key) else { return nil }
+        if let d = try? decode([Double].self, forKey: key) { return d }
+        var list = try nestedUnkeyedContainer(forKey: key)
+        var values: [Double] = []
+        while !list.isAtEnd {
+            if let d = try? list.decode(Double.self) {
+                values.append(d)
+            } else if let i = try? list.decode(Int.self) {
+                values.append(Double(i))
+            } else {
+                throw DecodingError.typeMismatch(
+                    Double.self, .init(codingPath: codingPath + [key], debugDescription: "expected an array of numbers"))
+            }
+        }
+        return values
+    }
+
     /// The value of `key`, or `value` when the key is missing.
     package func value<T: Decodable>(_ key: Key, default value: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? value

@@ -19,6 +19,10 @@ extension Genre {
         @Option(help: "Training configuration whose [model] to time (default: the reference CNN, 1x128x128).")
         var config: String?
 
+        @Option(help: ArgumentHelp("Pre-trained checkpoint (e.g. models/musicnn-msd-vgg.h5): time its embedding, "
+                                   + "fine-tuning and head-only training instead."))
+        var pretrained: String?
+
         @Option(help: "Threads.")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -29,6 +33,15 @@ extension Genre {
         }
 
         func run() throws {
+            if let pretrained {
+                let start = try PretrainedStart(path: pretrained)
+                let r = try TransferBenchmark.run(pretrained: start, batch: batch, steps: steps, threads: threads)
+                print(String(format: "genrekit: embed %.1f windows/s, fine-tune %.1f samples/s, head only %.1f samples/s "
+                             + "(input %@, batch %d, %d threads, %d steps)", r.embeddingWindowsPerSecond,
+                             r.finetuneSamplesPerSecond, r.headOnlySamplesPerSecond,
+                             start.inputShape.map(String.init).joined(separator: "x"), batch, threads, steps))
+                return
+            }
             var spec = ModelSpec.genreCNN(classes: 10)
             if let config {
                 spec = try TrainingConfiguration.load(path: config).modelSpec(classes: 10, nMels: 128)

@@ -12,7 +12,9 @@ import Shards
 /// - `/norm/mean`, `/norm/std`: float32 `[n_mels]`, the normalisation the shards carried;
 /// - root attributes: `schema` (`genrekit-checkpoint/1`), `classes`, `model_spec`, `training_configuration` and
 ///   `pipeline_configuration` (JSON), `epoch` (last completed, from 1), `best_valid_accuracy`, `best_epoch`,
-///   `epochs_without_improvement`, `optimizer_steps`, `shard_parameters` (JSON), `genrekit_version`.
+///   `epochs_without_improvement`, `optimizer_steps`, `shard_parameters` (JSON), `genrekit_version`, and, when
+///   known, `provenance` (JSON object of strings: where the weights came from, e.g. an imported pre-trained network
+///   and its licence, or the checkpoint a probe or fine-tuning started from).
 ///
 /// Written under a temporary name in the same folder and renamed when complete.
 public struct Checkpoint: Sendable {
@@ -34,13 +36,16 @@ public struct Checkpoint: Sendable {
     public var bestEpoch: Int
     public var epochsWithoutImprovement: Int
     public var optimizerSteps: Int
+    /// Where the weights came from (`source`, `licence`, `init`, `mode`, ...); empty for a run from scratch.
+    public var provenance: [String: String]
 
     public init(
         classes: [String], modelSpec: ModelSpec, training: TrainingConfiguration, pipelineConfiguration: String,
         shardParameters: String, normMean: [Float], normStd: [Float], modelState: [String: Tensor],
         optimizerState: [String: Tensor], epoch: Int, bestValidAccuracy: Double, bestEpoch: Int,
-        epochsWithoutImprovement: Int, optimizerSteps: Int
+        epochsWithoutImprovement: Int, optimizerSteps: Int, provenance: [String: String] = [:]
     ) {
+        self.provenance = provenance
         self.classes = classes
         self.modelSpec = modelSpec
         self.training = training
@@ -85,6 +90,7 @@ public struct Checkpoint: Sendable {
             try file.setAttribute("epochs_without_improvement", to: .int(epochsWithoutImprovement))
             try file.setAttribute("optimizer_steps", to: .int(optimizerSteps))
             try file.setAttribute("genrekit_version", to: .string(GenreKitVersion.current))
+            if !provenance.isEmpty { try file.setAttribute("provenance", to: .string(Self.json(provenance))) }
             try file.createGroup("norm")
             try file.write(normMean, to: "norm/mean")
             try file.write(normStd, to: "norm/std")
@@ -180,13 +186,20 @@ public struct Checkpoint: Sendable {
             }
             guard !model.isEmpty else { throw bad("holds no model weights") }
             let best = attributes["best_valid_accuracy"]?.doubleValue ?? 0
+            var provenance: [String: String] = [:]
+            if let text = attributes["provenance"]?.stringValue {
+                guard let decoded = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+                    throw bad("attribute provenance is not a JSON object of strings")
+                }
+                provenance = decoded
+            }
             return Checkpoint(
                 classes: classes, modelSpec: spec, training: training,
                 pipelineConfiguration: try string("pipeline_configuration"),
                 shardParameters: try string("shard_parameters"), normMean: mean, normStd: std, modelState: model,
                 optimizerState: optimizer, epoch: try int("epoch"), bestValidAccuracy: best,
                 bestEpoch: try int("best_epoch"), epochsWithoutImprovement: try int("epochs_without_improvement"),
-                optimizerSteps: try int("optimizer_steps"))
+                optimizerSteps: try int("optimizer_steps"), provenance: provenance)
         } catch let error as TrainingError {
             throw error
         } catch {

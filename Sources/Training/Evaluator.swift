@@ -75,11 +75,29 @@ public enum Evaluator {
                             + (hop < crop ? " (overlapping)" : " (non-overlapping)")
                             + ", inside each clip's audio, plus one ending at its last audio frame"),
                 ReportField("class balance (training)", checkpoint.training.train.balance.rawValue),
+                ReportField("training mode", trainingModeDescription(checkpoint)),
             ],
             history: history, examples: examples)
         let html = output + "/report.html"
         try report.write(to: html)
         return Outcome(result: result, files: ["metrics.json", "confusion.csv", "per_class.csv", "report.html"].map { output + "/" + $0 })
+    }
+}
+
+/// How a checkpoint was trained, for reports: from scratch, or a probe / fine-tuning of which pre-trained network.
+func trainingModeDescription(_ checkpoint: Checkpoint) -> String {
+    let training = checkpoint.training
+    switch training.train.mode {
+    case .scratch:
+        return "from scratch (seed \(training.train.seed))"
+    case .probe, .finetune:
+        let source = checkpoint.provenance["source"].map { " (\($0))" } ?? ""
+        let initial = "initialised from \(checkpoint.provenance["init"] ?? training.model.initCheckpoint ?? "?")\(source)"
+        if training.train.mode == .probe {
+            return "linear probe on the frozen network, \(initial)" + (checkpoint.provenance["probe_C"].map { ", C \($0)" } ?? "")
+        }
+        return "fine-tuned, \(initial); head alone for \(training.finetune.headEpochs) epochs, then the body at "
+            + String(format: "%g", training.finetune.bodyLearningRateScale) + " x the learning rate"
     }
 }
 
@@ -100,11 +118,21 @@ public struct Predictor {
         model = try checkpoint.makeModel(path: checkpointPath)
     }
 
+    /// A predictor of tags: the checkpoint must be a tagging network (sigmoid outputs), such as the imported musicnn.
+    public init(tagger checkpointPath: String) throws(TrainingError) {
+        try self.init(checkpointPath: checkpointPath)
+        guard checkpoint.modelSpec.output == .sigmoid else {
+            throw .incompatible(path: checkpointPath, reason: "is a classifier (softmax output), not a tagging network: "
+                                + "use `genre predict`")
+        }
+    }
+
     /// One file's prediction: class probabilities of the whole file and per window.
     public struct Prediction: Sendable, Codable {
         public var path: String
         public var seconds: Double
-        /// Softmax of the window logits' mean, per class (class order of the checkpoint).
+        /// Per class (class order of the checkpoint): the softmax of the window logits' mean; for a tagging network
+        /// (sigmoid output, e.g. the imported musicnn) the mean of the windows' tag probabilities.
         public var probabilities: [Double]
         /// Per window (in time order): start time in seconds and class probabilities.
         public var windows: [Window]
@@ -151,14 +179,18 @@ public struct Predictor {
         var mean = [Double](repeating: 0, count: classes)
         var perWindow: [Prediction.Window] = []
         let timing = SpectrogramTiming(pipeline: pipeline)
+        let tags = checkpoint.modelSpec.output == .sigmoid
         for (w, start) in starts.enumerated() {
             let row = (0..<classes).map { Double(logits.scalars[w * classes + $0]) }
-            for c in 0..<classes { mean[c] += row[c] / Double(windows) }
-            perWindow.append(.init(start: timing.seconds(ofFrame: start), probabilities: Self.softmax(row)))
+            let probabilities = tags ? row.map(Self.sigmoid) : Self.softmax(row)
+            for c in 0..<classes { mean[c] += (tags ? probabilities[c] : row[c]) / Double(windows) }
+            perWindow.append(.init(start: timing.seconds(ofFrame: start), probabilities: probabilities))
         }
-        return Prediction(path: path, seconds: timing.seconds(ofFrame: frames), probabilities: Self.softmax(mean),
-                          windows: perWindow)
+        return Prediction(path: path, seconds: timing.seconds(ofFrame: frames),
+                          probabilities: tags ? mean : Self.softmax(mean), windows: perWindow)
     }
+
+    static func sigmoid(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
 
     static func softmax(_ x: [Double]) -> [Double] {
         let m = x.max() ?? 0

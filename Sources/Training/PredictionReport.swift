@@ -17,6 +17,13 @@ public struct PredictionReport: Sendable, Encodable {
         return "\(prediction.path): " + top.joined(separator: ", ")
     }
 
+    /// `path: tag 0.71, tag 0.52, ...`: the `count` likeliest tags of one file from a tagging network (independent
+    /// probabilities, each the mean over the file's windows, so they do not add up to 1).
+    public static func tagLine(for prediction: Predictor.Prediction, tags: [String], count: Int = 5) -> String {
+        let top = prediction.top(count, classes: tags).map { String(format: "%@ %.2f", $0.0, $0.1) }
+        return "\(prediction.path): " + top.joined(separator: ", ")
+    }
+
     /// `{"classes": [...], "predictions": [{"path", "seconds", "probabilities", "windows": [{"start",
     /// "probabilities"}]}]}`, pretty-printed with sorted keys. Throws when a probability is not finite.
     public func jsonText() throws -> String {

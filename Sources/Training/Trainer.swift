@@ -83,20 +83,35 @@ public struct Trainer {
             throw .invalidOptions(directory: run.shards, reason: "clips have \(dataset.frames) frames, fewer than "
                                   + "the \(config.model.cropFrames)-frame crops (model.crop_frames)")
         }
-        let spec = config.modelSpec(classes: dataset.classes.count, nMels: dataset.nMels)
+        let pretrained = try config.model.initCheckpoint.map { (path) throws(TrainingError) in try PretrainedStart(path: path) }
+        if let pretrained { try pretrained.checkCompatible(dataset: dataset, cropFrames: config.model.cropFrames) }
         let parameters = shardParametersJSON(dataset.parameters)
         do {
             try FileManager.default.createDirectory(atPath: run.directory, withIntermediateDirectories: true)
         } catch {
             throw .io(path: run.directory, reason: "cannot create the run folder: \(error.localizedDescription)")
         }
-
-        let model: Sequential
-        do {
-            model = try Sequential(spec: spec, seed: config.train.seed)
-        } catch {
-            throw .invalidOptions(directory: run.shards, reason: "model: \(error)")
+        if config.train.mode == .probe, let pretrained {
+            try writeRecord()
+            return try trainProbe(dataset: dataset, start: pretrained)
         }
+
+        let spec: ModelSpec
+        let model: Sequential
+        var provenance: [String: String] = [:]
+        if config.train.mode == .finetune, let pretrained {
+            spec = pretrained.finetuneSpec(classes: dataset.classes.count)
+            model = try pretrained.model(spec: spec, seed: config.train.seed, includingTags: false)
+            provenance = pretrained.provenance(mode: .finetune)
+        } else {
+            spec = config.modelSpec(classes: dataset.classes.count, nMels: dataset.nMels)
+            do {
+                model = try Sequential(spec: spec, seed: config.train.seed)
+            } catch {
+                throw .invalidOptions(directory: run.shards, reason: "model: \(error)")
+            }
+        }
+        let finetuning = config.train.mode == .finetune ? FinetunePlan(config.finetune, bodyLayers: spec.layers.count - 1) : nil
         let optimizer = Self.makeOptimizer(config.optimizer, parameters: model.parameters)
         var history: [EpochRecord] = []
         var startEpoch = 1, bestAccuracy = -1.0, bestEpoch = 0, sinceBest = 0
@@ -151,6 +166,10 @@ public struct Trainer {
         for epoch in startEpoch...config.train.epochs {
             let start = clock.now
             model.reseedStochasticLayers(seed: Self.epochSeed(config.train.seed, epoch))
+            if let finetuning {
+                let phase = finetuning.apply(to: model, epoch: epoch)
+                if epoch == startEpoch || epoch == finetuning.headEpochs + 1 { progress.message(phase) }
+            }
             var batches = try TrainingBatches(dataset: dataset, epoch: epoch, options: options)
             var lossSum = 0.0, correct = 0, seen = 0, batchIndex = 0
             var computeSeconds = 0.0
@@ -206,7 +225,7 @@ public struct Trainer {
                 shardParameters: parameters, normMean: dataset.normMean, normStd: dataset.normStd,
                 modelState: model.stateDictionary(), optimizerState: optimizer.stateDictionary(), epoch: epoch,
                 bestValidAccuracy: bestAccuracy, bestEpoch: bestEpoch, epochsWithoutImprovement: sinceBest,
-                optimizerSteps: optimizer.stepCount)
+                optimizerSteps: optimizer.stepCount, provenance: provenance)
             if improved { try checkpoint.write(to: bestPath) }
             try checkpoint.write(to: lastPath)
             try writeLog(history)
@@ -266,7 +285,7 @@ public struct Trainer {
         return g.next()
     }
 
-    private func writeRecord() throws(TrainingError) {
+    func writeRecord() throws(TrainingError) {
         let record = TrainingRun.Record(shards: URL(fileURLWithPath: run.shards).standardizedFileURL.path,
                                         configuration: run.configuration, started: ISO8601DateFormatter().string(from: Date()))
         let encoder = JSONEncoder()
@@ -280,7 +299,7 @@ public struct Trainer {
 
     /// Rewrites `log.jsonl` atomically: a first line describing the run (`{"event": "run", "balance": ...,
     /// "window_hop": ...}`, without `epoch`, so `TrainingLog` skips it), then a line per epoch.
-    private func writeLog(_ history: [EpochRecord]) throws(TrainingError) {
+    func writeLog(_ history: [EpochRecord]) throws(TrainingError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var text = String(decoding: try! encoder.encode(RunLogHeader(configuration: run.configuration)), as: UTF8.self) + "\n"
@@ -307,4 +326,39 @@ struct RunLogHeader: Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey { case event, balance, windowHop = "window_hop", seed }
+}
+
+/// The two phases of `[train] mode = "finetune"`: for `headEpochs` epochs only the new head trains (the body
+/// frozen: evaluation mode, no gradients, no updates); then everything, the body's parameters at
+/// `bodyLearningRateScale` times the optimizer's rate. With `freezeBatchNorm` every batch norm keeps its
+/// pre-trained running statistics throughout.
+struct FinetunePlan {
+    let headEpochs: Int
+    let bodyLearningRateScale: Float
+    let freezeBatchNorm: Bool
+    /// Layers `0..<bodyLayers` are the pre-trained body; the last layer is the new head.
+    let bodyLayers: Int
+
+    init(_ settings: TrainingConfiguration.Finetune, bodyLayers: Int) {
+        headEpochs = settings.headEpochs
+        bodyLearningRateScale = Float(settings.bodyLearningRateScale)
+        freezeBatchNorm = settings.freezeBatchNorm
+        self.bodyLayers = bodyLayers
+    }
+
+    /// Sets up `model` for `epoch` (from 1) and describes the phase.
+    func apply(to model: Sequential, epoch: Int) -> String {
+        let headOnly = epoch <= headEpochs
+        model.frozenLayerCount = headOnly ? bodyLayers : 0
+        model.batchNormInEvaluationMode = freezeBatchNorm
+        for parameter in model.parameters {
+            let layer = PretrainedStart.layerIndex(ofStateName: parameter.name) ?? bodyLayers
+            if layer < bodyLayers { parameter.learningRateScale = headOnly ? 0 : bodyLearningRateScale }
+        }
+        let norm = freezeBatchNorm ? "; batch norm keeps the pre-trained statistics" : ""
+        return headOnly
+            ? "fine-tuning: epochs 1...\(headEpochs) train the new head only (the pre-trained body frozen)\(norm)"
+            : "fine-tuning: from epoch \(headEpochs + 1) the whole network trains, the pre-trained body at "
+                + String(format: "%g", bodyLearningRateScale) + " x the learning rate\(norm)"
+    }
 }

@@ -14,6 +14,8 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     public var schedule = Schedule()
     public var augment = Augment()
     public var evaluate = Evaluate()
+    public var probe = Probe()
+    public var finetune = Finetune()
 
     public init() {}
 
@@ -32,6 +34,11 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         public var block: ConvBlockKind = .plain
         /// How the last feature map becomes one vector: mean, maximum, or both concatenated (`average+max`).
         public var pool: GlobalPoolKind = .average
+        /// `[model] init`: a GenreKit checkpoint to start from, e.g. the imported pre-trained network
+        /// `models/musicnn-msd-vgg.h5` (`genre pretrained import`); a relative path is relative to the current
+        /// folder. Required by `[train] mode = "probe"` and `"finetune"`, which take the network from it (`channels`,
+        /// `kernel`, `block`, `pool` and `dropout` then do not apply). nil: none.
+        public var initCheckpoint: String? = nil
         public init() {}
     }
 
@@ -45,8 +52,20 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         public var patience: Int = 0
         /// How an imbalanced training split is compensated (`[train] balance`).
         public var balance: ClassBalance = .sampler
+        /// What is trained (`[train] mode`): the CNN from scratch, a linear probe on a frozen pre-trained network, or
+        /// the pre-trained network fine-tuned with a new head.
+        public var mode: TrainingMode = .scratch
         public init() {}
     }
+
+    /// `[train] mode`.
+    /// - `scratch`: the CNN of `[model]`, initialised from the seed.
+    /// - `probe`: the network of `[model] init` is frozen; every clip's embedding is the mean over its evaluation
+    ///   windows of the network's penultimate features and its sigmoid tag outputs, and a standardised multinomial
+    ///   logistic regression is fitted on them (`[probe]`, see `LinearProbe`). No epochs.
+    /// - `finetune`: the network of `[model] init` with a new linear head of the genre classes: the head alone for
+    ///   `[finetune] head_epochs`, then everything, the pre-trained body at `body_learning_rate_scale` times the rate.
+    public enum TrainingMode: String, Sendable, Codable, CaseIterable { case scratch, probe, finetune }
 
     /// `[train] balance`: how training compensates for classes with unequal numbers of training clips.
     /// - `none`: every training clip once per epoch, the plain mean cross-entropy.
@@ -102,6 +121,29 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         /// Frames between the starts of consecutive windows, in `1...model.crop_frames`; nil (the default) is
         /// `model.crop_frames`, non-overlapping windows. Read it through `TrainingConfiguration.windowHop`.
         public var windowHop: Int? = nil
+        public init() {}
+    }
+
+    /// `[probe]`: the logistic regression of `[train] mode = "probe"`.
+    public struct Probe: Sendable, Equatable, Codable {
+        /// Inverse L2 strengths tried (scikit-learn's `C`: the loss is `C · Σ cross-entropy + ½‖W‖²`, bias not
+        /// penalised); the one with the best validation accuracy is kept (ties: lower validation log-loss, then the
+        /// smaller C).
+        public var cGrid: [Double] = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
+        /// L-BFGS iterations at most per fit.
+        public var maxIterations: Int = 2000
+        public init() {}
+    }
+
+    /// `[finetune]`: the schedule of `[train] mode = "finetune"` (on top of `[train]`, `[optimizer]`, `[schedule]`).
+    public struct Finetune: Sendable, Equatable, Codable {
+        /// Epochs at the start that train the new head only (the body frozen: run in evaluation mode, no gradients).
+        public var headEpochs: Int = 5
+        /// The body's learning rate after the head epochs, as a fraction of the optimizer's (discriminative rates).
+        public var bodyLearningRateScale: Double = 0.1
+        /// Batch norm keeps the pre-trained running statistics throughout (evaluation mode; gamma and beta still
+        /// train once the body is unfrozen). Small corpora give noisy batch statistics.
+        public var freezeBatchNorm: Bool = true
         public init() {}
     }
 
@@ -167,6 +209,21 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         if let hop = evaluate.windowHop, !(1...model.cropFrames).contains(hop) {
             throw fail("evaluate.window_hop", "must be in 1...\(model.cropFrames) (model.crop_frames)")
         }
+        if train.mode != .scratch && (model.initCheckpoint ?? "").isEmpty {
+            throw fail("model.init", "train.mode = \"\(train.mode.rawValue)\" needs the checkpoint to start from "
+                       + "(e.g. models/musicnn-msd-vgg.h5, written by `make pretrained`)")
+        }
+        if train.mode == .scratch, let initial = model.initCheckpoint, !initial.isEmpty {
+            throw fail("model.init", "is used by train.mode = \"probe\" or \"finetune\" (mode is \"scratch\")")
+        }
+        if probe.cGrid.isEmpty || probe.cGrid.contains(where: { !($0 > 0) || !$0.isFinite }) {
+            throw fail("probe.c_grid", "must list one or more positive inverse regularisation strengths")
+        }
+        if probe.maxIterations < 1 { throw fail("probe.max_iterations", "must be >= 1") }
+        if finetune.headEpochs < 0 { throw fail("finetune.head_epochs", "must be >= 0") }
+        if !(finetune.bodyLearningRateScale >= 0 && finetune.bodyLearningRateScale <= 10) {
+            throw fail("finetune.body_learning_rate_scale", "must be in [0, 10]")
+        }
     }
 }
 
@@ -216,7 +273,9 @@ extension TrainingConfiguration {
         "train": ["balance": ClassBalance.none.rawValue],
     ]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case model, train, optimizer, schedule, augment, evaluate }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case model, train, optimizer, schedule, augment, evaluate, probe, finetune
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -227,11 +286,15 @@ extension TrainingConfiguration {
         schedule = try c.value(.schedule, default: Schedule())
         augment = try c.value(.augment, default: Augment())
         evaluate = try c.value(.evaluate, default: Evaluate())
+        probe = try c.value(.probe, default: Probe())
+        finetune = try c.value(.finetune, default: Finetune())
     }
 }
 
 extension TrainingConfiguration.Model {
-    enum CodingKeys: String, CodingKey, CaseIterable { case channels, kernel, dropout, cropFrames = "crop_frames", block, pool }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case channels, kernel, dropout, cropFrames = "crop_frames", block, pool, initCheckpoint = "init"
+    }
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -241,11 +304,12 @@ extension TrainingConfiguration.Model {
         cropFrames = try c.value(.cropFrames, default: Self().cropFrames)
         block = try c.choice(.block, default: Self().block)
         pool = try c.choice(.pool, default: Self().pool)
+        initCheckpoint = try c.decodeIfPresent(String.self, forKey: .initCheckpoint)
     }
 }
 
 extension TrainingConfiguration.Train {
-    enum CodingKeys: String, CodingKey, CaseIterable { case epochs, batchSize = "batch_size", seed, patience, balance }
+    enum CodingKeys: String, CodingKey, CaseIterable { case epochs, batchSize = "batch_size", seed, patience, balance, mode }
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -256,6 +320,7 @@ extension TrainingConfiguration.Train {
         self.seed = UInt64(seed)
         patience = try c.value(.patience, default: Self().patience)
         balance = try c.choice(.balance, default: Self().balance)
+        mode = try c.choice(.mode, default: Self().mode)
     }
 }
 
@@ -310,5 +375,29 @@ extension TrainingConfiguration.Evaluate {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         windowHop = try c.decodeIfPresent(Int.self, forKey: .windowHop)
+    }
+}
+
+extension TrainingConfiguration.Probe {
+    enum CodingKeys: String, CodingKey, CaseIterable { case cGrid = "c_grid", maxIterations = "max_iterations" }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cGrid = try c.numbers(.cGrid) ?? Self().cGrid
+        maxIterations = try c.value(.maxIterations, default: Self().maxIterations)
+    }
+}
+
+extension TrainingConfiguration.Finetune {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case headEpochs = "head_epochs", bodyLearningRateScale = "body_learning_rate_scale"
+        case freezeBatchNorm = "freeze_batch_norm"
+    }
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        headEpochs = try c.value(.headEpochs, default: Self().headEpochs)
+        bodyLearningRateScale = try c.number(.bodyLearningRateScale) ?? Self().bodyLearningRateScale
+        freezeBatchNorm = try c.value(.freezeBatchNorm, default: Self().freezeBatchNorm)
     }
 }

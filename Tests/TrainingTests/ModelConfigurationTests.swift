@@ -63,3 +63,60 @@ import Testing
         #expect(read.model.channels == TrainingConfiguration().model.channels)
     }
 }
+
+/// `[train] mode`, `[model] init`, `[probe]` and `[finetune]`: decoding, defaults, validation, the shipped files.
+@Suite struct TransferConfigurationTests {
+    @Test func modesAndTheirSectionsDecode() throws {
+        let c = try TrainingConfiguration.parse(toml: """
+            [model]
+            init = "models/x.h5"
+            crop_frames = 187
+            [train]
+            mode = "finetune"
+            [probe]
+            c_grid = [0.01, 1, 10]
+            max_iterations = 50
+            [finetune]
+            head_epochs = 2
+            body_learning_rate_scale = 0.05
+            freeze_batch_norm = false
+            """)
+        #expect(c.model.initCheckpoint == "models/x.h5" && c.train.mode == .finetune)
+        #expect(c.probe.cGrid == [0.01, 1, 10] && c.probe.maxIterations == 50)
+        #expect(c.finetune.headEpochs == 2 && c.finetune.bodyLearningRateScale == 0.05 && !c.finetune.freezeBatchNorm)
+        #expect(try TrainingConfiguration.fromJSON(c.jsonText()) == c)
+        let defaults = TrainingConfiguration()
+        #expect(defaults.train.mode == .scratch && defaults.model.initCheckpoint == nil)
+        #expect(defaults.finetune.headEpochs == 5 && defaults.finetune.bodyLearningRateScale == 0.1)
+    }
+
+    @Test func badTransferKeysNameTheKey() {
+        let cases = [
+            ("[train]\nmode = \"probe\"\n", "model.init"),
+            ("[model]\ninit = \"a.h5\"\n", "model.init"),
+            ("[train]\nmode = \"distil\"\n", "train.mode"),
+            ("[model]\ninit = \"a.h5\"\n[train]\nmode = \"probe\"\n[probe]\nc_grid = []\n", "probe.c_grid"),
+            ("[model]\ninit = \"a.h5\"\n[train]\nmode = \"probe\"\n[probe]\nc_grid = [1, -2]\n", "probe.c_grid"),
+            ("[finetune]\nhead_epochs = -1\n", "finetune.head_epochs"),
+            ("[finetune]\nbody_learning_rate_scale = -0.5\n", "finetune.body_learning_rate_scale"),
+            ("[finetune]\nwarm = 1\n", "finetune.warm"),
+        ]
+        for (toml, key) in cases {
+            #expect { _ = try TrainingConfiguration.parse(toml: toml, file: "t.toml") } throws: { error in
+                let text = "\(error)"
+                return text.contains(key) && text.contains("t.toml") && !text.contains("\n")
+            }
+        }
+    }
+
+    @Test func shippedProbeAndFinetuneConfigurationsLoad() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("pipelines").path
+        let probe = try TrainingConfiguration.load(path: folder + "/probe.toml")
+        #expect(probe.train.mode == .probe && probe.model.initCheckpoint == "models/musicnn-msd-vgg.h5")
+        #expect(probe.model.cropFrames == 187 && probe.probe == TrainingConfiguration.Probe())
+        let finetune = try TrainingConfiguration.load(path: folder + "/finetune.toml")
+        #expect(finetune.train.mode == .finetune && finetune.model.cropFrames == 187)
+        #expect(finetune.finetune == TrainingConfiguration.Finetune())
+    }
+}

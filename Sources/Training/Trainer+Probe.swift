@@ -1,0 +1,127 @@
+import Foundation
+import Net
+
+/// `probe.json` in a probe's run folder: the grid, the chosen C and the times.
+struct ProbeRecord: Codable {
+    var mode = "probe"
+    var initCheckpoint: String
+    var features: Int
+    var bodyFeatures: Int
+    var tags: Int
+    var chosenC: Double
+    var grid: [LinearProbe.GridPoint]
+    var trainClips: Int
+    var validClips: Int
+    var embeddedSplits: [String]
+    var embeddingSeconds: Double
+    var windowsPerSecond: Double?
+    var fitSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case mode, initCheckpoint = "init", features, bodyFeatures = "body_features", tags, chosenC = "chosen_C", grid
+        case trainClips = "train_clips", validClips = "valid_clips", embeddedSplits = "embedded_splits"
+        case embeddingSeconds = "embedding_seconds", windowsPerSecond = "windows_per_second", fitSeconds = "fit_seconds"
+    }
+}
+
+extension Trainer {
+    /// `[train] mode = "probe"`: embeddings of the train and valid clips from the frozen network of `[model] init`
+    /// (cached in `embeddings.h5`), the ``LinearProbe`` fitted on them, and the probe written as an ordinary
+    /// checkpoint (`best.h5` = `last.h5`: the network, its tags, and the folded linear layer), which
+    /// `genre evaluate` and `genre predict` use like any other. `probe.json` records the grid and the times.
+    func trainProbe(dataset: ShardDataset, start: PretrainedStart) throws(TrainingError) -> TrainingSummary {
+        let config = run.configuration
+        let clock = ContinuousClock()
+        let began = clock.now
+        let frames = config.model.cropFrames, hop = config.windowHop
+        let embedder = try start.model(spec: start.embeddingSpec(), seed: config.train.seed, includingTags: true)
+        let cache = EmbeddingCache(directory: run.directory)
+        var keys: [String: String] = [:]
+        for split in ["train", "valid"] {
+            keys[split] = try EmbeddingCache.key(initPath: start.path, dataset: dataset, split: split,
+                                                 windowFrames: frames, windowHop: hop)
+        }
+        var windowCount = 0
+        let embedStart = clock.now
+        let (embeddings, computed) = try cache.embeddings(splits: ["train", "valid"], keys: keys) {
+            (split) throws(TrainingError) -> ClipEmbeddings in
+            let t0 = clock.now
+            let e = try ClipEmbedder.embed(model: embedder, dataset: dataset, split: split, windowFrames: frames,
+                                           windowHop: hop) { done, total in
+                progress.progress(phase: "embedding the \(split) clips, batches", done: done, total: total,
+                                  elapsed: (clock.now - t0).seconds)
+            }
+            windowCount += try EvaluationWindows(dataset: dataset, split: split, cropFrames: frames, hop: hop,
+                                                 prefetch: false).windowCount
+            return e
+        }
+        let embeddingSeconds = (clock.now - embedStart).seconds
+        if computed.isEmpty {
+            progress.message("embeddings of the train and valid clips read from \(cache.path)")
+        } else {
+            progress.message(String(format: "embedded %@ (%d windows) in %.1f s: %.1f windows/s; cached in %@",
+                                     computed.joined(separator: " and "), windowCount, embeddingSeconds,
+                                     Double(windowCount) / max(embeddingSeconds, 1e-9), cache.path))
+        }
+        let train = embeddings["train"]!, valid = embeddings["valid"]!
+        let fitStart = clock.now
+        let fit = LinearProbe.fit(train: train, valid: valid, classes: dataset.classes.count,
+                                  cGrid: config.probe.cGrid, maxIterations: config.probe.maxIterations)
+        let fitSeconds = (clock.now - fitStart).seconds
+        for point in fit.grid {
+            progress.message(String(format: "probe C %-7g train acc %.3f  valid acc %.3f  valid log-loss %.4f  (%d iterations%@)%@",
+                                    point.c, point.trainAccuracy, point.validAccuracy, point.validLogLoss,
+                                    point.iterations, point.converged ? "" : ", not converged",
+                                    point.c == fit.c ? "  *" : ""))
+        }
+
+        // The probe as a network: body, tags appended, folded linear layer.
+        let spec = start.probeSpec(classes: dataset.classes.count)
+        var state = start.state(includingTags: true)
+        let (weight, bias) = fit.foldedLinear()
+        let head = spec.layers.count - 1
+        state["\(head).linear.weight"] = weight
+        state["\(head).linear.bias"] = bias
+        let model: Sequential
+        do {
+            model = try Sequential(spec: spec, seed: config.train.seed)
+            try model.load(stateDictionary: state)
+        } catch {
+            throw .invalidOptions(directory: run.shards, reason: "probe model: \(error)")
+        }
+        let validation = try Evaluator.evaluate(model: model, dataset: dataset, split: "valid", cropFrames: frames,
+                                                windowHop: hop)
+        let chosen = fit.grid.first { $0.c == fit.c }!
+        let checkpoint = Checkpoint(
+            classes: dataset.classes, modelSpec: spec, training: config, pipelineConfiguration: dataset.configuration,
+            shardParameters: shardParametersJSON(dataset.parameters), normMean: dataset.normMean,
+            normStd: dataset.normStd, modelState: state, optimizerState: [:], epoch: 1,
+            bestValidAccuracy: validation.accuracy, bestEpoch: 1, epochsWithoutImprovement: 0, optimizerSteps: 0,
+            provenance: start.provenance(mode: .probe).merging(["probe_C": String(fit.c)]) { $1 })
+        try checkpoint.write(to: bestPath)
+        try checkpoint.write(to: lastPath)
+        let seconds = (clock.now - began).seconds
+        let record = EpochRecord(
+            epoch: 1, trainLoss: nil, trainAccuracy: chosen.trainAccuracy, validAccuracy: validation.accuracy,
+            seconds: seconds, samplesPerSecond: nil)
+        try writeLog([record])
+        let probeRecord = ProbeRecord(
+            initCheckpoint: start.path, features: train.features, bodyFeatures: start.bodyFeatures, tags: start.tags,
+            chosenC: fit.c, grid: fit.grid, trainClips: train.clips, validClips: valid.clips, embeddedSplits: computed,
+            embeddingSeconds: embeddingSeconds,
+            windowsPerSecond: computed.isEmpty ? nil : Double(windowCount) / max(embeddingSeconds, 1e-9),
+            fitSeconds: fitSeconds)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try encoder.encode(probeRecord).write(to: URL(fileURLWithPath: run.directory + "/probe.json"), options: .atomic)
+        } catch {
+            throw .io(path: run.directory + "/probe.json", reason: "cannot write: \(error)")
+        }
+        progress.message(String(format: "probe: C %g, valid accuracy %.3f (the network: %.3f); fitted in %.2f s",
+                                fit.c, chosen.validAccuracy, validation.accuracy, fitSeconds))
+        return TrainingSummary(epochs: [record], bestEpoch: 1, bestValidAccuracy: validation.accuracy,
+                               stoppedEarly: false, bestCheckpoint: bestPath, lastCheckpoint: lastPath,
+                               balance: config.train.balance, windowHop: hop)
+    }
+}
