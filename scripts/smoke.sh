@@ -72,5 +72,35 @@ check "crossval --summarise" "$GENRE" crossval --summarise --out "$work/cv"
 refuse "crossval fold out of range" "fold 7 is not one of the 5 folds" "$GENRE" crossval --corpus "$work/corpus" \
   --pipeline "$work/pipeline.toml" --fold 7 --out "$work/cv"
 
+# The pre-trained network (musicnn 0.1.0's MSD-VGG): import, tags, a probe and fine-tuning through the ordinary
+# commands, on the synthetic clips with the network's front end. Needs the wheel (make test downloads it with pip).
+wheel=${GENREKIT_MUSICNN_WHEEL:-models/musicnn-0.1.0-py3-none-any.whl}
+refuse "pretrained import of a file that is not a wheel" "not-a-wheel.whl" \
+  bash -c "printf 'PK nothing' >'$work/not-a-wheel.whl'; '$GENRE' pretrained import musicnn-msd-vgg --wheel '$work/not-a-wheel.whl' --out '$work/x.h5'"
+if [ -f "$wheel" ]; then
+  check "pretrained import" "$GENRE" pretrained import musicnn-msd-vgg --wheel "$wheel" --out "$work/musicnn.h5"
+  check "tags" "$GENRE" tags --checkpoint "$work/musicnn.h5" "$work/corpus/rock/rock.00001.wav" "$work/corpus/jazz/jazz.00001.wav"
+  check "tags --json (taggram)" bash -c "'$GENRE' tags --json --checkpoint '$work/musicnn.h5' '$work/corpus/metal/metal.00002.au' | grep -q '\"windows\"'"
+  refuse "predict needs a classifier, tags a tagger" "not a tagging network" "$GENRE" tags --checkpoint "$work/run/best.h5" \
+    "$work/corpus/rock/rock.00001.wav"
+  sed -e 's/^method = .*/method = "random"/' -e 's/^clip_seconds = .*/clip_seconds = 3.0/' pipelines/musicnn.toml >"$work/musicnn.toml"
+  check "preprocess (musicnn front end)" "$GENRE" preprocess --corpus "$work/corpus" --pipeline "$work/musicnn.toml" \
+    --out "$work/shards-musicnn" --jobs 2
+  sed "s#models/musicnn-msd-vgg.h5#$work/musicnn.h5#" pipelines/probe.toml >"$work/probe.toml"
+  check "train --config probe.toml" "$GENRE" train --shards "$work/shards-musicnn" --out "$work/probe" --config "$work/probe.toml"
+  check "evaluate the probe" "$GENRE" evaluate --checkpoint "$work/probe/best.h5" --shards "$work/shards-musicnn" \
+    --split test --out "$work/probe-eval"
+  check "the report names the initialisation" grep -q "linear probe" "$work/probe-eval/report.html"
+  check "predict with the probe" "$GENRE" predict --checkpoint "$work/probe/best.h5" "$work/corpus/pop/pop.00000.au"
+  check "train --init --finetune" "$GENRE" train --shards "$work/shards-musicnn" --out "$work/finetune" \
+    --config pipelines/finetune.toml --init "$work/musicnn.h5" --finetune --epochs 2
+  check "evaluate the fine-tuned network" "$GENRE" evaluate --checkpoint "$work/finetune/best.h5" \
+    --shards "$work/shards-musicnn" --split test --out "$work/finetune-eval"
+  refuse "a probe refuses shards of another front end" "features differ" "$GENRE" train --shards "$work/shards" \
+    --out "$work/probe-bad" --config "$work/probe.toml"
+else
+  echo "skip the pre-trained network's commands: no musicnn wheel at $wheel (make test downloads it with pip)"
+fi
+
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
