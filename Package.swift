@@ -8,6 +8,7 @@
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
 //   2  AudioIO  Spectral  HDF5Store  Net  XXHash  Deflate   typed Swift owners of the C libraries; the CNN library
+//      TensorBundle                           TensorFlow V2 checkpoints (tensor bundles), read natively in pure Swift
 //   1  CSndFile CSampleRate CSoxr CFFTW CHDF5 CBLAS CZlib CXXHash   module maps and prefixed static-inline shims only
 //      ConfigurationDecoding                  TOML configuration files into Codable values (TOMLKit)
 //   0  GenreCore                              pure Swift used by every floor: the seeded generator, the lock box,
@@ -53,6 +54,7 @@ let package = Package(
         .target(name: "Net", dependencies: ["GenreCore", "CBLAS"], swiftSettings: numeric),
         .target(name: "XXHash", dependencies: ["CXXHash"], swiftSettings: numeric),
         .target(name: "Deflate", dependencies: ["CZlib"]),
+        .target(name: "TensorBundle", dependencies: ["GenreCore"]),
 
         // Floor 3: the shard format; the built-in corpus.
         .target(name: "Shards", dependencies: ["HDF5Store", "XXHash"], swiftSettings: numeric),
@@ -92,6 +94,7 @@ let package = Package(
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "TestSupport"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "HDF5Store", "TestSupport"]),
         .testTarget(name: "SyntheticCorpusTests", dependencies: ["GenreCore", "SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
+        .testTarget(name: "TensorBundleTests", dependencies: ["TensorBundle", "TestSupport"]),
         .testTarget(name: "NetTests", dependencies: ["GenreCore", "Net", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "TrainingTests",
