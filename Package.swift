@@ -4,6 +4,7 @@
 // Floors (each module imports only modules on lower floors):
 //   7  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
 //   6  CrossValidation                        k-fold runs: preprocess, train, evaluate per fold; summary and report
+//   5.5 Pretrained                            pre-trained networks (musicnn MSD_vgg) imported into checkpoints
 //   5  Training                               data loading, trainer, checkpoints, evaluation, reports, prediction
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Floor 0: pure Swift shared by every floor.
@@ -75,6 +77,13 @@ let package = Package(
             dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Shards", "HDF5Store", "Net", "Deflate"],
             swiftSettings: numeric),
 
+        // Floor 5.5: pre-trained networks imported into checkpoints (reads the musicnn wheel, a zip).
+        .target(
+            name: "Pretrained",
+            dependencies: [
+                "TensorBundle", "Net", "Pipeline", "Training", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]),
+
         // Floor 6: cross-validation.
         .target(name: "CrossValidation", dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Training"]),
 
@@ -95,6 +104,9 @@ let package = Package(
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "HDF5Store", "TestSupport"]),
         .testTarget(name: "SyntheticCorpusTests", dependencies: ["GenreCore", "SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
         .testTarget(name: "TensorBundleTests", dependencies: ["TensorBundle", "TestSupport"]),
+        .testTarget(
+            name: "PretrainedTests", dependencies: ["Pretrained", "TensorBundle", "Training", "Net", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "NetTests", dependencies: ["GenreCore", "Net", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "TrainingTests",
