@@ -1,5 +1,5 @@
-/// Batch normalisation of NCHW images per channel (PyTorch `BatchNorm2d`, affine, momentum 0.1, eps 1e-5):
-/// `y = gamma · (x - mean) / sqrt(var + eps) + beta`.
+/// Batch normalisation of NCHW images per channel (PyTorch `BatchNorm2d`, affine, momentum 0.1, eps 1e-5 or the
+/// spec's ``LayerSpec/batchNorm2dEpsilon(_:)``): `y = gamma · (x - mean) / sqrt(var + eps) + beta`.
 ///
 /// Training uses the batch's statistics over N, H, W (biased variance for normalising) and updates the running
 /// statistics as PyTorch does: `running = (1 - momentum) · running + momentum · batch`, with the *unbiased*
@@ -7,9 +7,19 @@
 /// statistics. Parameters: `weight` (gamma, 1) and `bias` (beta, 0), `[C]`; state: `running_mean` (0) and
 /// `running_var` (1), `[C]`. Statistics are accumulated per (sample, channel) plane in Float and combined in
 /// Double (Chan et al.), so that large batches do not lose precision.
+///
+/// With ``fixedStatistics`` (``Sequential/batchNormInEvaluationMode``) a training forward normalises with the
+/// running statistics, leaves them unchanged, and backward is that of the fixed affine map
+/// `y = gamma · (x - running_mean) · inv + beta`: `dx = gamma · inv · dy`, `dgamma += Σ dy · x̂`, `dbeta += Σ dy`.
 final class BatchNorm2D: Layer {
     static let momentum = 0.1
-    static let epsilon = 1e-5
+    /// PyTorch's default `eps`, used by ``LayerSpec/batchNorm2d``.
+    static let defaultEpsilon = 1e-5
+
+    /// Added to the variance before the square root.
+    let epsilon: Double
+    /// Training forwards use (and do not update) the running statistics; see the type's documentation.
+    var fixedStatistics = false
 
     let inputShape: [Int]
     var outputShape: [Int] { inputShape }
@@ -26,9 +36,12 @@ final class BatchNorm2D: Layer {
     /// Per (sample, channel) partial sums, `[N, C, 2]`.
     private let partials = Buffer<Double>()
     private var trainedForward = false
+    /// The last training forward normalised with the running statistics (``fixedStatistics``).
+    private(set) var lastForwardUsedFixedStatistics = false
 
-    init(name: String, inputShape: [Int]) {
+    init(name: String, inputShape: [Int], epsilon: Double = BatchNorm2D.defaultEpsilon) {
         self.inputShape = inputShape
+        self.epsilon = epsilon
         channels = inputShape[0]
         plane = inputShape.dropFirst().reduce(1, *)
         gamma = Parameter(name: "\(name).weight", shape: [channels])
@@ -83,13 +96,29 @@ final class BatchNorm2D: Layer {
             }
             let variance = m2 / total
             mean[c] = m
-            inverseStd[c] = 1 / (variance + Self.epsilon).squareRoot()
+            inverseStd[c] = 1 / (variance + epsilon).squareRoot()
             let unbiased = m2 / (total - 1)
             let rm = Double(runningMean.values[c]), rv = Double(runningVariance.values[c])
             runningMean.values[c] = Float((1 - Self.momentum) * rm + Self.momentum * m)
             runningVariance.values[c] = Float((1 - Self.momentum) * rv + Self.momentum * unbiased)
         }
         trainedForward = true
+        lastForwardUsedFixedStatistics = false
+    }
+
+    /// Prepares a training forward with ``fixedStatistics``: ``mean`` and ``inverseStd`` from the running
+    /// statistics (which stay unchanged), and backward becomes that of the fixed affine map.
+    func useRunningStatisticsForTraining() {
+        mean = (0..<channels).map { Double(runningMean.values[$0]) }
+        inverseStd = (0..<channels).map { 1 / (Double(runningVariance.values[$0]) + epsilon).squareRoot() }
+        trainedForward = true
+        lastForwardUsedFixedStatistics = true
+    }
+
+    /// Sets up the statistics of a training forward on `x` (`batch` samples): the batch's (updating the running
+    /// statistics) or, with ``fixedStatistics``, the running ones.
+    func prepareTrainingStatistics(_ x: UnsafePointer<Float>, batch: Int, workers: Workers) {
+        if fixedStatistics { useRunningStatisticsForTraining() } else { computeBatchStatistics(x, batch: batch, workers: workers) }
     }
 
     /// Per-channel `(scale, shift)` with `y = scale · x + shift`: batch statistics after a training forward
@@ -104,7 +133,7 @@ final class BatchNorm2D: Layer {
                 inv = inverseStd[c]
             } else {
                 m = Double(runningMean.values[c])
-                inv = 1 / (Double(runningVariance.values[c]) + Self.epsilon).squareRoot()
+                inv = 1 / (Double(runningVariance.values[c]) + epsilon).squareRoot()
             }
             scale[c] = Float(g * inv)
             shift[c] = Float(b - m * g * inv)
@@ -113,7 +142,7 @@ final class BatchNorm2D: Layer {
     }
 
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
-        if training { computeBatchStatistics(input, batch: batch, workers: workers) } else { trainedForward = false }
+        if training { prepareTrainingStatistics(input, batch: batch, workers: workers) } else { trainedForward = false }
         let (scale, shift) = scaleAndShift(training: training)
         let channels = channels, plane = plane
         workers.run(batch: batch) { _, samples in
@@ -127,7 +156,8 @@ final class BatchNorm2D: Layer {
     }
 
     /// Backward of the training-mode transform: with `x̂ = (x - mean) · inv`, `dgamma += Σ dy·x̂`,
-    /// `dbeta += Σ dy`, `dx = gamma · inv / M · (M·dy - Σ dy - x̂ · Σ dy·x̂)`.
+    /// `dbeta += Σ dy`, `dx = gamma · inv / M · (M·dy - Σ dy - x̂ · Σ dy·x̂)` (batch statistics), or
+    /// `dx = gamma · inv · dy` (fixed statistics).
     func backward(
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
@@ -160,8 +190,10 @@ final class BatchNorm2D: Layer {
     }
 
     /// Reduces per-plane partials `[N, C, 2]` = `(Σ dy, Σ dy·(x - mean))` into the parameter gradients and returns,
-    /// per channel, `(k, a, b)` with `dx = k · dy + a · x + b`.
+    /// per channel, `(k, a, b)` with `dx = k · dy + a · x + b` (`a = b = 0` after a fixed-statistics forward: the
+    /// statistics do not depend on `x`).
     func applyGradientSums(batch: Int) -> [(Float, Float, Float)] {
+        let fixed = lastForwardUsedFixedStatistics
         let partial = partials.pointer
         let total = Double(batch * plane)
         var coefficients = [(Float, Float, Float)]()
@@ -177,8 +209,8 @@ final class BatchNorm2D: Layer {
             gamma.gradients[c] += Float(sumDyXhat)
             beta.gradients[c] += Float(sumDy)
             let k = Double(gamma.values[c]) * inv
-            let a = -k * sumDyXhat * inv / total
-            let b = -k * sumDy / total - a * mean[c]
+            let a = fixed ? 0 : -k * sumDyXhat * inv / total
+            let b = fixed ? 0 : -k * sumDy / total - a * mean[c]
             coefficients.append((Float(k), Float(a), Float(b)))
         }
         return coefficients

@@ -64,7 +64,7 @@ public final class Sequential {
         var index = 0
         while index < built.count {
             if fusing, index + 3 < built.count, let conv = built[index] as? Conv2D, let norm = built[index + 1] as? BatchNorm2D,
-                built[index + 2] is ReLU, let pool = built[index + 3] as? MaxPool2D, pool.kernel == 2, pool.stride == 2
+                built[index + 2] is ReLU, let pool = built[index + 3] as? MaxPool2D, pool.isTwoByTwo
             {
                 plan.append(ConvBatchNormReLUPool(conv: conv, norm: norm))
                 index += 4
@@ -102,6 +102,10 @@ public final class Sequential {
         case .batchNorm2d:
             try requireImage()
             return BatchNorm2D(name: name, inputShape: shape)
+        case .batchNorm2dEpsilon(let epsilon):
+            try requireImage()
+            guard epsilon > 0, epsilon.isFinite else { throw fail("epsilon must be a positive finite number, got \(epsilon)") }
+            return BatchNorm2D(name: name, inputShape: shape, epsilon: epsilon)
         case .relu:
             return ReLU(inputShape: shape)
         case .maxPool2d(let kernel, let stride):
@@ -111,6 +115,17 @@ public final class Sequential {
                 throw fail("a \(kernel)x\(kernel) window does not fit the \(shape[1])x\(shape[2]) input")
             }
             return MaxPool2D(inputShape: shape, kernel: kernel, stride: stride)
+        case .maxPool2dRect(let kernelHeight, let kernelWidth, let strideHeight, let strideWidth):
+            try requireImage()
+            guard kernelHeight >= 1, kernelWidth >= 1, strideHeight >= 1, strideWidth >= 1 else {
+                throw fail("needs kernel sides >= 1 and strides >= 1")
+            }
+            guard shape[1] >= kernelHeight, shape[2] >= kernelWidth else {
+                throw fail("a \(kernelHeight)x\(kernelWidth) window does not fit the \(shape[1])x\(shape[2]) input")
+            }
+            return MaxPool2D(
+                inputShape: shape, kernelHeight: kernelHeight, kernelWidth: kernelWidth, strideHeight: strideHeight,
+                strideWidth: strideWidth)
         case .globalAveragePool:
             try requireImage()
             return GlobalAveragePool(inputShape: shape)
@@ -129,6 +144,12 @@ public final class Sequential {
             }
             guard outFeatures >= 1 else { throw fail("outFeatures must be >= 1") }
             return Linear(name: name, inFeatures: shape[0], outFeatures: outFeatures, generator: &generator)
+        case .linearSigmoidAppended(let outFeatures):
+            guard shape.count == 1 else {
+                throw fail("needs a flat [features] input, got \(shape) (add .flatten or .globalAveragePool before it)")
+            }
+            guard outFeatures >= 1 else { throw fail("outFeatures must be >= 1") }
+            return LinearSigmoidAppended(name: name, inFeatures: shape[0], outFeatures: outFeatures, generator: &generator)
         case .flatten:
             return Flatten(inputShape: shape)
         case .residualBlock(let outChannels, let kernel):

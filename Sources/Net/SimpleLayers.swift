@@ -49,34 +49,46 @@ final class ReLU: Layer {
     }
 }
 
-/// Max pooling of NCHW images over `kernel`x`kernel` windows every `stride` pixels, no padding, floor mode
-/// (PyTorch `MaxPool2d(kernel, stride)`): `[C, H, W]` -> `[C, (H - k) / s + 1, (W - k) / s + 1]`. A training
-/// forward records the position of each window's maximum (the first one in row-major order on ties, as
-/// PyTorch); backward adds the output gradient there.
+/// Max pooling of NCHW images over `kernelHeight`x`kernelWidth` windows every `strideHeight` rows and
+/// `strideWidth` columns, no padding, floor mode (PyTorch `MaxPool2d((kh, kw), (sh, sw))`):
+/// `[C, H, W]` -> `[C, (H - kh) / sh + 1, (W - kw) / sw + 1]`. A training forward records the position of each
+/// window's maximum (the first one in row-major order on ties, as PyTorch); backward adds the output gradient
+/// there. 2x2 windows with stride 2 take a vectorised path.
 final class MaxPool2D: Layer {
     let inputShape: [Int]
     let outputShape: [Int]
-    let kernel: Int, stride: Int
+    let kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int
     let channels: Int, height: Int, width: Int, outHeight: Int, outWidth: Int
     /// Index of each output's maximum inside its input plane, `[N, C, H', W']`.
     private let argmax = Buffer<Int32>()
 
-    init(inputShape: [Int], kernel: Int, stride: Int) {
+    /// Square windows, equal strides (``LayerSpec/maxPool2d(kernel:stride:)``).
+    convenience init(inputShape: [Int], kernel: Int, stride: Int) {
+        self.init(inputShape: inputShape, kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride, strideWidth: stride)
+    }
+
+    init(inputShape: [Int], kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int) {
         self.inputShape = inputShape
-        self.kernel = kernel
-        self.stride = stride
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
         channels = inputShape[0]
         height = inputShape[1]
         width = inputShape[2]
-        outHeight = (height - kernel) / stride + 1
-        outWidth = (width - kernel) / stride + 1
+        outHeight = (height - kernelHeight) / strideHeight + 1
+        outWidth = (width - kernelWidth) / strideWidth + 1
         outputShape = [channels, outHeight, outWidth]
     }
 
+    /// 2x2 windows with stride 2 (the fast path, and what ``ConvBatchNormReLUPool`` fuses).
+    var isTwoByTwo: Bool { kernelHeight == 2 && kernelWidth == 2 && strideHeight == 2 && strideWidth == 2 }
+
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
         let indices = argmax.reserve(batch * channels * outHeight * outWidth)
-        let (c, h, w, oh, ow, k, s) = (channels, height, width, outHeight, outWidth, kernel, stride)
-        if k == 2 && s == 2 {
+        let (c, h, w, oh, ow) = (channels, height, width, outHeight, outWidth)
+        let (kh, kw, sh, sw) = (kernelHeight, kernelWidth, strideHeight, strideWidth)
+        if isTwoByTwo {
             workers.run(batch: batch) { _, samples in
                 for plane in (samples.lowerBound * c)..<(samples.upperBound * c) {
                     Self.pool2x2(input + plane * h * w, output + plane * oh * ow, indices + plane * oh * ow, width: w, outHeight: oh, outWidth: ow)
@@ -89,11 +101,11 @@ final class MaxPool2D: Layer {
                 let x = input + plane * h * w, y = output + plane * oh * ow, index = indices + plane * oh * ow
                 for oy in 0..<oh {
                     for ox in 0..<ow {
-                        var best = oy * s * w + ox * s
+                        var best = oy * sh * w + ox * sw
                         var value = x[best]
-                        for ky in 0..<k {
-                            let row = (oy * s + ky) * w + ox * s
-                            for kx in 0..<k where x[row + kx] > value || x[row + kx].isNaN {
+                        for ky in 0..<kh {
+                            let row = (oy * sh + ky) * w + ox * sw
+                            for kx in 0..<kw where x[row + kx] > value || x[row + kx].isNaN {
                                 best = row + kx
                                 value = x[best]
                             }
@@ -314,5 +326,67 @@ final class Flatten: Layer {
         gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
     ) {
         gradInput?.update(from: gradOutput, count: batch * outputShape[0])
+    }
+}
+
+/// A linear layer with sigmoid whose outputs are appended to its input (``LayerSpec/linearSigmoidAppended(outFeatures:)``):
+/// `[N, F]` -> `[N, F + O]`, `Y = [X, sigmoid(X · Wᵀ + b)]`, `W` is `[O, F]`. Backward: with `s` the appended
+/// outputs and `dS` their gradient, `dZ = dS ⊙ s ⊙ (1 - s)`, `dW += dZᵀ · X`, `db += Σ_n dZ`,
+/// `dX = dY[:, :F] + dZ · W`. Initialisation as ``Linear`` (He-normal weights, zero bias).
+final class LinearSigmoidAppended: Layer {
+    let inputShape: [Int]
+    let outputShape: [Int]
+    let inFeatures: Int, outFeatures: Int
+    let weight: Parameter
+    let bias: Parameter
+    /// `dZ` of the last backward, `[N, O]`.
+    private let gradZ = Buffer<Float>()
+
+    init(name: String, inFeatures: Int, outFeatures: Int, generator: inout SplitMix64) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        inputShape = [inFeatures]
+        outputShape = [inFeatures + outFeatures]
+        weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures])
+        bias = Parameter(name: "\(name).bias", shape: [outFeatures])
+        let std = Float((2.0 / Double(inFeatures)).squareRoot())
+        for i in 0..<weight.count { weight.values[i] = Float(generator.normal()) * std }
+    }
+
+    var parameters: [Parameter] { [weight, bias] }
+
+    func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
+        let (f, o) = (inFeatures, outFeatures)
+        for n in 0..<batch {
+            (output + n * (f + o)).update(from: input + n * f, count: f)
+            (output + n * (f + o) + f).update(from: bias.values, count: o)
+        }
+        BLAS.gemm(
+            transposeB: true, m: batch, n: o, k: f, a: input, lda: f, b: weight.values, ldb: f, beta: 1,
+            c: output + f, ldc: f + o)
+        for n in 0..<batch {
+            let z = output + n * (f + o) + f
+            for j in 0..<o { z[j] = ModelSpec.sigmoid(z[j]) }
+        }
+    }
+
+    func backward(
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>?, batch: Int, workers: Workers
+    ) {
+        let (f, o) = (inFeatures, outFeatures)
+        let dz = gradZ.reserve(batch * o)
+        for n in 0..<batch {
+            let s = output + n * (f + o) + f, ds = gradOutput + n * (f + o) + f
+            for j in 0..<o {
+                dz[n * o + j] = ds[j] * (s[j] * (1 - s[j]))
+                bias.gradients[j] += dz[n * o + j]
+            }
+        }
+        BLAS.gemm(
+            transposeA: true, m: o, n: f, k: batch, a: dz, lda: o, b: input, ldb: f, beta: 1, c: weight.gradients, ldc: f)
+        guard let gradInput else { return }
+        for n in 0..<batch { (gradInput + n * f).update(from: gradOutput + n * (f + o), count: f) }
+        BLAS.gemm(m: batch, n: f, k: o, a: dz, lda: o, b: weight.values, ldb: f, beta: 1, c: gradInput, ldc: f)
     }
 }

@@ -119,6 +119,8 @@ struct RoundingBounds {
         var inputs: [(value: [Double], magnitude: [Double])] = []
         var winners: [Int: [Int]] = [:]
         var normalised: [Int: (xhat: [Double], inverseStd: [Double])] = [:]
+        // The sigmoid outputs of LinearSigmoidAppended stages and their forward magnitudes, `[N, O]`.
+        var sigmoids: [Int: (value: [Double], magnitude: [Double])] = [:]
         // The saved values of BranchMarker.push (forward) and the parked gradients (backward).
         var stack: [(value: [Double], magnitude: [Double])] = []
         var gradientStack: [(magnitude: [Double], value: [Double])] = []
@@ -180,9 +182,11 @@ struct RoundingBounds {
                             squareMagnitudeSum += (abs(value[at]) + abs(batchMean)) * (abs(value[at]) + abs(batchMean))
                         }
                     }
-                    let mean = training ? batchMean : Double(norm.runningMean.values[c])
-                    let variance = training ? squares / count : Double(norm.runningVariance.values[c])
-                    let inverseStd = 1 / (variance + BatchNorm2D.epsilon).squareRoot()
+                    // Batch statistics in training unless the layer is set to use its running ones.
+                    let batchStatistics = training && !norm.fixedStatistics
+                    let mean = batchStatistics ? batchMean : Double(norm.runningMean.values[c])
+                    let variance = batchStatistics ? squares / count : Double(norm.runningVariance.values[c])
+                    let inverseStd = 1 / (variance + norm.epsilon).squareRoot()
                     inverseStds[c] = inverseStd
                     let gamma = Double(norm.gamma.values[c]), beta = Double(norm.beta.values[c])
                     for n in 0..<batch {
@@ -200,8 +204,10 @@ struct RoundingBounds {
                     runningVarianceBound[c] = 0.1 * squareMagnitudeSum / (count - 1)
                 }
                 normalised[index] = (xhat, inverseStds)
-                state[norm.runningMean.name] = runningMeanBound
-                state[norm.runningVariance.name] = runningVarianceBound
+                if training && !norm.fixedStatistics {
+                    state[norm.runningMean.name] = runningMeanBound
+                    state[norm.runningVariance.name] = runningVarianceBound
+                }
             case is ReLU:
                 for i in value.indices where value[i] > 0 {
                     outValue[i] = value[i]
@@ -215,9 +221,9 @@ struct RoundingBounds {
                         for i in 0..<pool.outHeight {
                             for j in 0..<pool.outWidth {
                                 var best = -1
-                                for ky in 0..<pool.kernel {
-                                    for kx in 0..<pool.kernel {
-                                        let at = planeStart + (i * pool.stride + ky) * pool.width + j * pool.stride + kx
+                                for ky in 0..<pool.kernelHeight {
+                                    for kx in 0..<pool.kernelWidth {
+                                        let at = planeStart + (i * pool.strideHeight + ky) * pool.width + j * pool.strideWidth + kx
                                         if best < 0 || value[at] > value[best] { best = at }  // first maximum wins
                                     }
                                 }
@@ -289,6 +295,33 @@ struct RoundingBounds {
                 let scale = training ? 1 / (1 - dropout.probability) : 1
                 outValue = value
                 outMagnitude = magnitude.map { $0 * scale }
+            case let appended as LinearSigmoidAppended:
+                // z = W x + b as Linear; s = sigmoid(z): an error δz moves s by at most s(1 - s)·δz, and exp, the
+                // sum and the quotient round relative to s (4 roundings, counted in the depth).
+                let (f, o) = (appended.inFeatures, appended.outFeatures)
+                forwardDepth += f + 1 + 4
+                backwardDepth += o + 4
+                var tail = [Double](repeating: 0, count: batch * o), tailMagnitude = tail
+                for n in 0..<batch {
+                    for i in 0..<f {
+                        outValue[n * (f + o) + i] = value[n * f + i]
+                        outMagnitude[n * (f + o) + i] = magnitude[n * f + i]
+                    }
+                    for j in 0..<o {
+                        var z = Double(appended.bias.values[j]), a = abs(z)
+                        for i in 0..<f {
+                            let weight = Double(appended.weight.values[j * f + i])
+                            z += weight * value[n * f + i]
+                            a += abs(weight * value[n * f + i])
+                        }
+                        let sigmoid = 1 / (1 + exp(-z))
+                        tail[n * o + j] = sigmoid
+                        tailMagnitude[n * o + j] = sigmoid * (1 - sigmoid) * a + sigmoid
+                        outValue[n * (f + o) + f + j] = sigmoid
+                        outMagnitude[n * (f + o) + f + j] = tailMagnitude[n * o + j]
+                    }
+                }
+                sigmoids[index] = (tail, tailMagnitude)
             case let linear as Linear:
                 forwardDepth += linear.inFeatures + 1
                 backwardDepth += linear.outFeatures
@@ -425,8 +458,14 @@ struct RoundingBounds {
                     for n in 0..<batch {
                         for p in 0..<plane {
                             let at = (n * channels + c) * plane + p
-                            inGradient[at] = scale * (abs(gradientValue[at]) + meanAbs[c] + abs(xhat[at]) * meanAbsX[c])
-                            inGradientValue[at] = signedScale * (gradientValue[at] - meanValue[c] - xhat[at] * meanValueX[c])
+                            if norm.fixedStatistics {
+                                // Fixed statistics: the affine map's gradient, dx = γ/σ · dy.
+                                inGradient[at] = scale * abs(gradientValue[at])
+                                inGradientValue[at] = signedScale * gradientValue[at]
+                            } else {
+                                inGradient[at] = scale * (abs(gradientValue[at]) + meanAbs[c] + abs(xhat[at]) * meanAbsX[c])
+                                inGradientValue[at] = signedScale * (gradientValue[at] - meanValue[c] - xhat[at] * meanValueX[c])
+                            }
                         }
                     }
                 }
@@ -478,6 +517,36 @@ struct RoundingBounds {
             case let dropout as Dropout:
                 inGradient = gradient.map { $0 / (1 - dropout.probability) }
                 inGradientValue = gradientValue.map { $0 / (1 - dropout.probability) }
+            case let appended as LinearSigmoidAppended:
+                // dz = ds · s(1 - s): from the incoming gradient's error, and from s's error (|d(s(1 - s))/ds| <= 1);
+                // then Linear's sums, and dx = dy_head + dz · W.
+                let (f, o) = (appended.inFeatures, appended.outFeatures)
+                let (s, sMagnitude) = sigmoids[index]!
+                var weightTerms = [Double](repeating: 0, count: appended.weight.count)
+                var biasTerms = [Double](repeating: 0, count: o)
+                var weightValues = weightTerms, biasValues = biasTerms
+                for n in 0..<batch {
+                    for i in 0..<f {
+                        inGradient[n * f + i] = gradient[n * (f + o) + i]
+                        inGradientValue[n * f + i] = gradientValue[n * (f + o) + i]
+                    }
+                    for j in 0..<o {
+                        let at = n * (f + o) + f + j, sj = s[n * o + j]
+                        let dzValue = gradientValue[at] * sj * (1 - sj)
+                        let dz = gradient[at] * sj * (1 - sj) + abs(gradientValue[at]) * sMagnitude[n * o + j]
+                        biasTerms[j] += dz
+                        biasValues[j] += dzValue
+                        for i in 0..<f {
+                            let weight = Double(appended.weight.values[j * f + i])
+                            weightTerms[j * f + i] += dz * inMagnitude[n * f + i]
+                            weightValues[j * f + i] += dzValue * inValue[n * f + i]
+                            inGradient[n * f + i] += abs(dzValue * weight) + dz * abs(weight)
+                            inGradientValue[n * f + i] += dzValue * weight
+                        }
+                    }
+                }
+                record(appended.weight, weightTerms, count: batch, values: weightValues)
+                record(appended.bias, biasTerms, count: batch, values: biasValues)
             case let linear as Linear:
                 var weightTerms = [Double](repeating: 0, count: linear.weight.count)
                 var biasTerms = [Double](repeating: 0, count: linear.outFeatures)
