@@ -32,7 +32,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Floor 0: pure Swift shared by every floor.
@@ -81,7 +80,7 @@ let package = Package(
         .target(
             name: "Pretrained",
             dependencies: [
-                "TensorBundle", "Net", "Pipeline", "Training", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "TensorBundle", "Net", "Pipeline", "Training", "Deflate",
             ]),
 
         // Floor 6: cross-validation.
@@ -105,7 +104,7 @@ let package = Package(
         .testTarget(name: "SyntheticCorpusTests", dependencies: ["GenreCore", "SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
         .testTarget(name: "TensorBundleTests", dependencies: ["TensorBundle", "TestSupport"]),
         .testTarget(
-            name: "PretrainedTests", dependencies: ["Pretrained", "TensorBundle", "Training", "Net", "TestSupport"],
+            name: "PretrainedTests", dependencies: ["Pretrained", "TensorBundle", "Training", "Net", "Deflate", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "NetTests", dependencies: ["GenreCore", "Net", "TestSupport"], exclude: ["Golden"]),
         .testTarget(

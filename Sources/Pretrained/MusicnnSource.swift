@@ -1,6 +1,5 @@
 import Foundation
 import TensorBundle
-import ZIPFoundation
 
 /// Where musicnn's `MSD_vgg` TensorFlow checkpoint is read from.
 public enum MusicnnSource: Sendable, Equatable {
@@ -41,16 +40,16 @@ public enum MusicnnSource: Sendable, Equatable {
         if name.hasSuffix(".whl"), parts.count >= 2, parts[0] == "musicnn", parts[1] != supportedVersion {
             throw fail("is musicnn \(parts[1]); GenreKit imports musicnn \(supportedVersion) only")
         }
-        let archive: Archive
+        let archive: ZipArchive
         do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+            archive = try ZipArchive(path: path)
         } catch {
-            throw fail("not a readable zip archive (wheel)")
+            throw fail("not a readable wheel: \(error.reason)")
         }
-        guard let metadata = archive.first(where: { $0.path.hasPrefix("musicnn-") && $0.path.hasSuffix(".dist-info/METADATA") }) else {
+        guard let metadata = archive.members.first(where: { $0.name.hasPrefix("musicnn-") && $0.name.hasSuffix(".dist-info/METADATA") }) else {
             throw fail("not a musicnn wheel (no musicnn-*.dist-info/METADATA inside)")
         }
-        try checkVersion(metadata: try member(archive, metadata.path, wheel: path), label: path)
+        try checkVersion(metadata: try member(archive, metadata.name, wheel: path), label: path)
         let index = try member(archive, checkpointFolder + ".index", wheel: path)
         let data = try member(archive, checkpointFolder + dataSuffix, wheel: path)
         do {
@@ -60,16 +59,13 @@ public enum MusicnnSource: Sendable, Equatable {
         }
     }
 
-    private static func member(_ archive: Archive, _ member: String, wheel: String) throws(PretrainedError) -> [UInt8] {
-        guard let entry = archive[member] else { throw .source(path: wheel, reason: "the wheel has no \(member)") }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Int(clamping: entry.uncompressedSize))
+    private static func member(_ archive: ZipArchive, _ member: String, wheel: String) throws(PretrainedError) -> [UInt8] {
+        guard let entry = archive.member(member) else { throw .source(path: wheel, reason: "the wheel has no \(member)") }
         do {
-            _ = try archive.extract(entry, consumer: { bytes.append(contentsOf: $0) })
+            return try archive.contents(entry)
         } catch {
-            throw .source(path: wheel, reason: "cannot extract \(member) (damaged wheel: \(error))")
+            throw .source(path: wheel, reason: "damaged wheel: \(error.reason)")
         }
-        return bytes
     }
 
     private static func directoryBundle(_ path: String) throws(PretrainedError) -> TensorBundle {

@@ -1,5 +1,5 @@
 import Foundation
-public import Net
+import Net
 public import Training
 import Pipeline
 import TensorBundle
@@ -40,14 +40,15 @@ public enum PretrainedImport {
     /// a GenreKit checkpoint to `outputPath` (see ``musicnnMSDVGGCheckpoint(from:)``).
     @discardableResult
     public static func importMusicnnMSDVGG(from source: MusicnnSource, to outputPath: String) throws(PretrainedError) -> ImportSummary {
-        var (checkpoint, summary) = try musicnnMSDVGGCheckpoint(from: source)
+        let (checkpoint, partial) = try musicnnMSDVGGCheckpoint(from: source)
         do {
             try checkpoint.write(to: outputPath)
         } catch {
-            throw .output(path: outputPath, reason: error.localizedDescription)
+            if case .checkpoint(_, let reason) = error { throw .output(path: outputPath, reason: reason) }
+            throw .output(path: outputPath, reason: "\(error)")
         }
+        var summary = partial
         summary.outputPath = outputPath
-        _ = checkpoint
         return summary
     }
 

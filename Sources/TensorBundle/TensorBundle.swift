@@ -57,8 +57,19 @@ public enum TensorDataType: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .float: "DT_FLOAT"
+        case .double: "DT_DOUBLE"
+        case .int32: "DT_INT32"
+        case .uint8: "DT_UINT8"
+        case .int16: "DT_INT16"
+        case .int8: "DT_INT8"
+        case .string: "DT_STRING"
+        case .complex64: "DT_COMPLEX64"
+        case .int64: "DT_INT64"
+        case .bool: "DT_BOOL"
+        case .bfloat16: "DT_BFLOAT16"
+        case .half: "DT_HALF"
         case .other(let code): "DataType \(code)"
-        default: "DT_\(String(describing: self).uppercased())"
         }
     }
 }

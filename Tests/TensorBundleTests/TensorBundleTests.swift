@@ -5,7 +5,7 @@ import Testing
 @testable import TensorBundle
 
 @Suite struct TensorBundleTests {
-    static let tensors: [BundleWriter.Tensor] = [
+    static let tensors: [TensorBundleWriter.Tensor] = [
         .init(name: "1CNN/kernel", shape: [3, 3, 1, 2], values: (0..<18).map { Float($0) * 0.25 - 2 }),
         .init(name: "1CNN/bias", shape: [2], values: [0.5, -1.5]),
         .init(name: "batch_normalization/gamma", shape: [1], values: [1.25]),
@@ -15,7 +15,7 @@ import Testing
         .init(name: "scalar", shape: [], values: [.pi]),
     ]
 
-    static func bundleBytes() -> (index: [UInt8], data: [UInt8]) { BundleWriter().write(tensors) }
+    static func bundleBytes() -> (index: [UInt8], data: [UInt8]) { TensorBundleWriter().write(tensors) }
 
     @Test func crc32cKnownAnswer() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func oneEntryPerBlockAndNoPrefixSharingAlsoRead() throws {
-        for writer in [BundleWriter(restartInterval: 1, entriesPerBlock: 1), BundleWriter(restartInterval: 16, entriesPerBlock: 100)] {
+        for writer in [TensorBundleWriter(restartInterval: 1, entriesPerBlock: 1), TensorBundleWriter(restartInterval: 16, entriesPerBlock: 100)] {
             let (index, data) = writer.write(Self.tensors)
             let bundle = try TensorBundle(indexBytes: index, dataBytes: data)
             #expect(try bundle.floats("dense/kernel") == Self.tensors[4].values)
@@ -90,7 +90,7 @@ import Testing
 
     @Test func compressedBlockIsRefused() throws {
         // One data block at offset 0; its trailer ends where the metaindex block (first handle of the footer) starts.
-        var (index, data) = BundleWriter(restartInterval: 2, entriesPerBlock: 100).write(Self.tensors)
+        var (index, data) = TensorBundleWriter(restartInterval: 2, entriesPerBlock: 100).write(Self.tensors)
         var cursor = index.count - 48
         let metaindexOffset = Int(SSTable.varint(index[...], &cursor, limit: index.count)!)
         index[metaindexOffset - 5] = 1
@@ -138,7 +138,7 @@ import Testing
     @Test func otherDataTypesAreRefusedByName() throws {
         var tensors = Self.tensors
         tensors.append(.init(name: "odd", shape: [2], values: [1, 2], dataTypeCode: 77))
-        let (index, data) = BundleWriter().write(tensors)
+        let (index, data) = TensorBundleWriter().write(tensors)
         let bundle = try TensorBundle(indexBytes: index, dataBytes: data, source: "b")
         #expect(try bundle.entry("odd").dataType == .other(77))
         #expect(throws: TensorBundleError.unsupportedTensor(source: "b", name: "odd", reason: "data type DataType 77, expected DT_FLOAT")) {
@@ -153,7 +153,7 @@ import Testing
     @Test func sizeThatDisagreesWithTheShapeIsNamed() throws {
         var tensors = Self.tensors
         tensors[1].shape = [3]  // 2 floats stored for 3 elements
-        let (index, data) = BundleWriter().write(tensors)
+        let (index, data) = TensorBundleWriter().write(tensors)
         let bundle = try TensorBundle(indexBytes: index, dataBytes: data, source: "b")
         #expect(throws: TensorBundleError.truncatedTensor(source: "b", name: "1CNN/bias", reason: "8 bytes stored for shape [3] (3 floats)")) {
             try bundle.floats("1CNN/bias")

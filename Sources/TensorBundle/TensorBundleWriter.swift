@@ -1,21 +1,38 @@
-@testable import TensorBundle
+/// Writes single-shard TensorFlow V2 tensor bundles (what ``TensorBundle`` reads): uncompressed LevelDB-table blocks
+/// with prefix-compressed keys, a restart point every ``restartInterval`` entries, a new data block every
+/// ``entriesPerBlock`` entries, masked CRC-32C block trailers and tensor checksums, `BundleEntryProto` values.
+/// For tests and fixtures (TensorFlow itself is the reference writer; `scripts/make_musicnn_forward_golden.py`
+/// holds an independent one).
+public struct TensorBundleWriter: Sendable {
+    /// One tensor to write: float32 elements, row-major in `shape`, stored under TensorFlow's `dataTypeCode`
+    /// (1 = DT_FLOAT; another code stores the same 4-byte elements under that type, for tests).
+    public struct Tensor: Sendable {
+        public var name: String
+        public var shape: [Int]
+        public var values: [Float]
+        public var dataTypeCode: Int
 
-/// A minimal TensorFlow tensor-bundle writer for tests (an independent implementation of the format the reader
-/// parses): uncompressed LevelDB-table blocks with prefix-compressed keys, restart points every `restartInterval`
-/// entries, a new data block every `entriesPerBlock` entries, masked CRC-32C trailers, `BundleEntryProto` values.
-struct BundleWriter {
-    struct Tensor {
-        var name: String
-        var shape: [Int]
-        var values: [Float]
-        var dataTypeCode = 1
+        public init(name: String, shape: [Int], values: [Float], dataTypeCode: Int = 1) {
+            self.name = name
+            self.shape = shape
+            self.values = values
+            self.dataTypeCode = dataTypeCode
+        }
     }
 
-    var restartInterval = 2
-    var entriesPerBlock = 3
+    /// Entries between restart points (keys at a restart point share no prefix).
+    public var restartInterval: Int
+    /// Entries per data block (the bundle header counts as one).
+    public var entriesPerBlock: Int
+
+    public init(restartInterval: Int = 2, entriesPerBlock: Int = 3) {
+        precondition(restartInterval >= 1 && entriesPerBlock >= 1)
+        self.restartInterval = restartInterval
+        self.entriesPerBlock = entriesPerBlock
+    }
 
     /// The `.index` and `.data-00000-of-00001` bytes of a bundle holding `tensors` (any order: sorted here).
-    func write(_ tensors: [Tensor]) -> (index: [UInt8], data: [UInt8]) {
+    public func write(_ tensors: [Tensor]) -> (index: [UInt8], data: [UInt8]) {
         var data = [UInt8]()
         var pairs = [([UInt8], [UInt8])]()
         pairs.append(([], Self.header()))
@@ -72,10 +89,8 @@ struct BundleWriter {
         return handle
     }
 
-    static func header() -> [UInt8] {
-        // num_shards 1, endianness LITTLE (0, default: omitted), version { producer 1 }
-        [0x08, 0x01] + [0x1A, 0x02, 0x08, 0x01]
-    }
+    /// `BundleHeaderProto`: num_shards 1, endianness LITTLE (0, the default: omitted), version { producer 1 }.
+    static func header() -> [UInt8] { [0x08, 0x01] + [0x1A, 0x02, 0x08, 0x01] }
 
     static func entry(_ tensor: Tensor, offset: Int, size: Int, maskedCRC: UInt32) -> [UInt8] {
         var shape = [UInt8]()
