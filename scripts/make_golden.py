@@ -13,9 +13,18 @@ Everything is deterministic (fixed formulas, numpy default_rng with a fixed seed
   filterbank_htk.nz.f32    the same for the HTK / unnormalised case listed in golden.json
   stereo44k.wav            a 44.1 kHz 16-bit stereo WAV (two different signals per channel)
   stereo44k.mel.f32        librosa.load(path, sr=22050, mono=True) (soxr_hq) then the default log-mel
+  <name>.musicnn.f32       musicnn's front end on the <name> input taken as a 16 kHz signal (no resampling):
+                           log10(1 + 10000 * melspectrogram(y, sr=16000, n_fft=512, hop_length=256, n_mels=96)),
+                           float32 [96, frames] row-major (for chirp, noise, short, silence)
+  chirp.musicnn16k.f32     the chirp input (22050 Hz) resampled to 16 kHz by librosa.resample(res_type='soxr_hq')
+                           (what librosa.load(sr=16000) does after decoding), then the same musicnn features
   golden.json              names, kinds, shapes, parameters, versions
 The default log-mel is power_to_db(melspectrogram(y, sr=22050, n_fft=2048, hop_length=512, n_mels=128,
 center=True, pad_mode='constant', power=2.0, htk=False, norm='slaney'), ref=1.0, amin=1e-10, top_db=80).
+The musicnn features (musicnn 0.1.0, musicnn/extractor.py) are np.log10(10000 * S + 1) of
+melspectrogram(y, sr=16000, hop_length=256, n_fft=512, n_mels=96) with librosa's other defaults (center=True,
+pad_mode='constant' since librosa 0.10, Slaney scale and norm, fmin 0); musicnn casts S to float16 before the log,
+GenreKit (and these files) do not.
 """
 import json
 import os
@@ -41,6 +50,16 @@ def log_mel(y, p):
         fmin=p["fmin"], fmax=p["fmax"], center=p["center"], pad_mode="constant", power=2.0,
         htk=p["htk"], norm=p["norm"])
     return librosa.power_to_db(S, ref=p["ref"], amin=p["amin"], top_db=p["top_db"]).astype(np.float32)
+
+
+MUSICNN = dict(sr=16000, n_fft=512, hop_length=256, n_mels=96, fmin=0.0, fmax=None, center=True,
+               htk=False, norm="slaney", compression="log1p", scale=10000.0)
+
+
+def musicnn_features(y):
+    """musicnn's front end without its float16 cast: log10(1 + 10000 * mel power), float32 [96, frames]."""
+    S = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96)
+    return np.log10(1 + 10000 * S).astype(np.float32)
 
 
 def write_f32(path, a):
@@ -121,6 +140,27 @@ def main():
                       input="stereo44k.wav", samples_22k=int(y22.size), mel="stereo44k.mel.f32",
                       shape=list(mel.shape), parameters="default", max_db=float(mel.max())))
 
+    # musicnn's front end (log1p compression), on existing inputs taken as 16 kHz signals, and on the chirp
+    # resampled 22050 -> 16000 Hz with soxr_hq as librosa.load(sr=16000) does.
+    inputs = signals()
+    for name in ["chirp", "noise", "short", "silence"]:
+        y = inputs[name][1]
+        feats = musicnn_features(y)
+        write_f32(os.path.join(out_dir, f"{name}.musicnn.f32"), feats)
+        cases.append(dict(name=f"{name}.musicnn", kind="mono16k_log1p",
+                          description=f"the {name} input taken as a 16 kHz signal through musicnn's front end",
+                          input=f"{name}.in.f32", samples=int(y.size), mel=f"{name}.musicnn.f32",
+                          shape=list(feats.shape), parameters="musicnn", max_value=float(feats.max())))
+    y16 = librosa.resample(inputs["chirp"][1], orig_sr=SR, target_sr=16000, res_type="soxr_hq")
+    feats = musicnn_features(y16)
+    write_f32(os.path.join(out_dir, "chirp.musicnn16k.f32"), feats)
+    cases.append(dict(name="chirp.musicnn16k", kind="resampled16k_log1p",
+                      description="the chirp input (22050 Hz) resampled to 16 kHz (librosa.resample, soxr_hq), "
+                                  "then musicnn's front end",
+                      input="chirp.in.f32", samples=int(inputs["chirp"][1].size), samples_16k=int(y16.size),
+                      mel="chirp.musicnn16k.f32", shape=list(feats.shape), parameters="musicnn",
+                      max_value=float(feats.max())))
+
     fb = librosa.filters.mel(sr=SR, n_fft=2048, n_mels=128)
     write_f32(os.path.join(out_dir, "filterbank.nz.f32"), nonzero_triples(fb))
     fb_htk = librosa.filters.mel(sr=SR, n_fft=1024, n_mels=64, fmin=50.0, fmax=8000.0, htk=True, norm=None)
@@ -137,8 +177,9 @@ def main():
         generator="scripts/make_golden.py",
         versions=dict(librosa=librosa.__version__, numpy=np.__version__, scipy=scipy.__version__,
                       soundfile=soundfile.__version__, soxr=soxr.__version__),
-        formats=dict(f32="raw little-endian float32", mel="[n_mels, frames] row-major, dB"),
-        parameters=dict(default=DEFAULT, custom=custom),
+        formats=dict(f32="raw little-endian float32", mel="[n_mels, frames] row-major, dB",
+                     musicnn="[n_mels, frames] row-major, log10(1 + scale * mel power)"),
+        parameters=dict(default=DEFAULT, custom=custom, musicnn=MUSICNN),
         cases=cases,
         filterbanks=filterbanks,
     )

@@ -83,6 +83,24 @@ public enum Decibels {
     /// meaningless values: callers floor at a positive normal `amin` first.
     @inline(__always)
     static func tenLog10(_ x: SIMD4<Float>) -> SIMD4<Float> {
+        let (exponent, lnMantissa) = exponentAndLogMantissa(x)
+        let tenLog10Of2: Float = 3.0102999566398120, tenOverLn10: Float = 4.3429448190325183
+        return exponent * tenLog10Of2 + lnMantissa * tenOverLn10
+    }
+
+    /// `log10(x)` for positive normal floats, 4 at a time: ``tenLog10(_:)``'s method with the constants
+    /// `log10(2)` and `1 / ln 10` (error: float rounding, a few 1e-7 at most over the whole float range).
+    @inline(__always)
+    static func log10(_ x: SIMD4<Float>) -> SIMD4<Float> {
+        let (exponent, lnMantissa) = exponentAndLogMantissa(x)
+        let log10Of2: Float = 0.30102999566398120, oneOverLn10: Float = 0.43429448190325183
+        return exponent * log10Of2 + lnMantissa * oneOverLn10
+    }
+
+    /// `x = m * 2^e` with `m` in `[sqrt(1/2), sqrt(2))`: returns `e` (as floats) and `ln m = 2 atanh(s)`,
+    /// `s = (m - 1) / (m + 1)`, summed to the `s^9` term, for positive normal floats.
+    @inline(__always)
+    static func exponentAndLogMantissa(_ x: SIMD4<Float>) -> (exponent: SIMD4<Float>, lnMantissa: SIMD4<Float>) {
         let bits = unsafeBitCast(x, to: SIMD4<Int32>.self)
         var exponent = (bits &>> 23) &- 127
         var mantissa = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD4<Float>.self)
@@ -96,8 +114,6 @@ public enum Decibels {
         series = series * s2 + Float(2.0 / 5)
         series = series * s2 + Float(2.0 / 3)
         series = series * s2 + Float(2)
-        let lnMantissa = s * series
-        let tenLog10Of2: Float = 3.0102999566398120, tenOverLn10: Float = 4.3429448190325183
-        return SIMD4<Float>(exponent) * tenLog10Of2 + lnMantissa * tenOverLn10
+        return (SIMD4<Float>(exponent), s * series)
     }
 }

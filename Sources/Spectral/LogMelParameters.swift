@@ -15,12 +15,12 @@ public enum MelNorm: String, Sendable, Hashable, Codable, CaseIterable {
     case none
 }
 
-/// STFT, mel filterbank and decibel parameters in one value, with librosa 0.11's defaults.
+/// STFT, mel filterbank and compression parameters in one value, with librosa 0.11's defaults.
 ///
-/// Units: `sampleRate`, `fMin`, `fMax` in Hz; `nFFT`, `hopLength` in samples; `amin`, `refPower` in power
-/// (squared amplitude) units; `topDB` in dB. The window is always a periodic Hann of length `nFFT`, the spectrum
-/// is the power spectrum `|X|^2`, and with `center == true` the signal is padded with `nFFT / 2` zeros on both
-/// sides (librosa's `pad_mode='constant'`).
+/// Units: `sampleRate`, `fMin`, `fMax` in Hz; `nFFT`, `hopLength` in samples; the compression's parameters as
+/// ``SpectrogramCompression`` says. The window is always a periodic Hann of length `nFFT`, the spectrum is the
+/// power spectrum `|X|^2`, and with `center == true` the signal is padded with `nFFT / 2` zeros on both sides
+/// (librosa's `pad_mode='constant'`).
 public struct LogMelParameters: Sendable, Hashable, Codable {
     /// Sample rate of the input signal, Hz.
     public var sampleRate: Int = 22050
@@ -40,19 +40,16 @@ public struct LogMelParameters: Sendable, Hashable, Codable {
     public var melScale: MelScale = .slaney
     /// Normalisation of the filters.
     public var melNorm: MelNorm = .slaney
-    /// Floor applied to powers before the logarithm (power units, a positive normal float).
-    public var amin: Float = 1e-10
-    /// Reference power for 0 dB (its absolute value is used, floored at `amin`).
-    public var refPower: Float = 1.0
-    /// Dynamic range kept below each clip's maximum, dB; `nil` keeps everything.
-    public var topDB: Float? = 80
+    /// How mel powers become features: decibels (librosa's `power_to_db`, the default) or `log10(1 + scale S)`.
+    public var compression: SpectrogramCompression = .librosaDecibels
 
-    /// Makes parameters; every argument defaults to librosa 0.11's value.
+    /// Makes parameters; every argument defaults to librosa 0.11's value (`compression`: `power_to_db` with
+    /// `ref = 1`, `amin = 1e-10`, `top_db = 80`).
     public init(
         sampleRate: Int = 22050, nFFT: Int = 2048, hopLength: Int = 512, nMels: Int = 128,
         fMin: Double = 0, fMax: Double? = nil, center: Bool = true,
         melScale: MelScale = .slaney, melNorm: MelNorm = .slaney,
-        amin: Float = 1e-10, refPower: Float = 1.0, topDB: Float? = 80
+        compression: SpectrogramCompression = .librosaDecibels
     ) {
         self.sampleRate = sampleRate
         self.nFFT = nFFT
@@ -63,9 +60,7 @@ public struct LogMelParameters: Sendable, Hashable, Codable {
         self.center = center
         self.melScale = melScale
         self.melNorm = melNorm
-        self.amin = amin
-        self.refPower = refPower
-        self.topDB = topDB
+        self.compression = compression
     }
 
     /// Number of frequency bins of the one-sided spectrum, `nFFT / 2 + 1`.
@@ -102,13 +97,7 @@ public struct LogMelParameters: Sendable, Hashable, Codable {
         guard top.isFinite, top > fMin else {
             throw fail("fMax must be finite and above fMin (got fMax \(top) Hz, fMin \(fMin) Hz)")
         }
-        guard amin.isFinite, amin >= Float.leastNormalMagnitude else {
-            throw fail("amin must be a positive normal float (got \(amin))")
-        }
-        guard refPower.isFinite else { throw fail("refPower must be finite (got \(refPower))") }
-        if let topDB, !(topDB.isFinite && topDB >= 0) {
-            throw fail("topDB must be finite and >= 0 dB, or nil (got \(topDB))")
-        }
+        try compression.validate()
     }
 
     /// `validate()` for the non-throwing initialisers.

@@ -1,16 +1,17 @@
-/// A per-worker log-mel spectrogram extractor (librosa 0.11's `power_to_db(melspectrogram(...))`).
+/// A per-worker log-mel spectrogram extractor (librosa 0.11's `power_to_db(melspectrogram(...))`, or
+/// `log10(1 + scale * melspectrogram(...))`: see ``SpectrogramCompression``).
 ///
 /// Pipeline, two frames at a time: copy frames `t` and `t + 1` (zero-padded at the signal edges when `center`)
 /// times the periodic Hann window into the real and imaginary parts of one FFTW-aligned complex buffer, run the
 /// shared complex plan (see ``FFTPlan``), separate the two power spectra `|X|^2`, apply the sparse mel filterbank
-/// to both in one pass over its weights and store the mel powers band-major; after the last frame, convert
-/// everything to dB with a vectorised logarithm and raise it to at least `max - topDB`. Every buffer is
+/// to both in one pass over its weights and store the mel powers band-major; after the last frame, compress
+/// everything with a vectorised logarithm (dB, raised to at least `max - topDB`; or `log10(1 + scale * S)`). Every buffer is
 /// allocated once in `init` and reused, so `compute(_:into:)` allocates nothing.
 ///
 /// Ownership: single owner, not shared between threads (it owns mutable scratch buffers). Give each worker its
 /// own extractor; share one ``FFTPlan`` and one ``MelFilterbank`` between them.
 public struct LogMelSpectrogram: ~Copyable {
-    /// The STFT / mel / dB parameters.
+    /// The STFT / mel / compression parameters.
     public let parameters: LogMelParameters
     /// The FFT plan (shared, read-only).
     public let plan: FFTPlan
@@ -61,7 +62,7 @@ public struct LogMelSpectrogram: ~Copyable {
     /// Number of frames for `n` samples (see ``LogMelParameters/frameCount(forSamples:)``).
     public func frameCount(forSamples n: Int) -> Int { parameters.frameCount(forSamples: n) }
 
-    /// Computes the log-mel spectrogram in dB.
+    /// Computes the log-mel spectrogram (dB, or `log10(1 + scale * S)`: ``LogMelParameters/compression``).
     ///
     /// - Parameters:
     ///   - samples: mono signal at `parameters.sampleRate`, finite floats (any length, including 0).
@@ -102,15 +103,10 @@ public struct LogMelSpectrogram: ~Copyable {
             }
             t += 2
         }
-        let maximum = Decibels.convertInPlace(
-            outBase, count: nMels * frames, amin: parameters.amin,
-            offsetDB: Decibels.referenceDB(amin: parameters.amin, refPower: parameters.refPower))
-        if let topDB = parameters.topDB {
-            Decibels.clampBelow(outBase, count: nMels * frames, floor: maximum - topDB)
-        }
+        parameters.compression.apply(outBase, count: nMels * frames)
     }
 
-    /// Computes the log-mel spectrogram in dB of `samples`: `[nMels, frames]` row-major (band-major).
+    /// Computes the log-mel spectrogram of `samples`: `[nMels, frames]` row-major (band-major).
     public mutating func compute(_ samples: [Float]) -> [Float] {
         let count = parameters.nMels * frameCount(forSamples: samples.count)
         return samples.withUnsafeBufferPointer { input in

@@ -52,8 +52,10 @@ import Testing
             (LogMelParameters(hopLength: 0), "hopLength"),
             (LogMelParameters(nMels: 0), "nMels"),
             (LogMelParameters(fMin: 12000), "fMax"),
-            (LogMelParameters(amin: 0), "amin"),
-            (LogMelParameters(topDB: -1), "topDB"),
+            (LogMelParameters(compression: .decibels(amin: 0)), "amin"),
+            (LogMelParameters(compression: .decibels(topDB: -1)), "topDB"),
+            (LogMelParameters(compression: .log1p(scale: 0)), "log1p scale"),
+            (LogMelParameters(compression: .log1p(scale: .infinity)), "log1p scale"),
         ]
         for (parameters, field) in bad {
             do {
@@ -66,8 +68,11 @@ import Testing
     }
 
     @Test func parametersRoundTripThroughJSON() throws {
-        let p = LogMelParameters(sampleRate: 16000, nFFT: 512, fMax: 7000, melScale: .htk, melNorm: .none, topDB: nil)
+        let p = LogMelParameters(sampleRate: 16000, nFFT: 512, fMax: 7000, melScale: .htk, melNorm: .none,
+                                 compression: .decibels(topDB: nil))
         let decoded = try JSONDecoder().decode(LogMelParameters.self, from: JSONEncoder().encode(p))
         #expect(decoded == p)
+        let musicnn = LogMelParameters(sampleRate: 16000, nFFT: 512, hopLength: 256, nMels: 96, compression: .log1p())
+        #expect(try JSONDecoder().decode(LogMelParameters.self, from: JSONEncoder().encode(musicnn)) == musicnn)
     }
 }

@@ -23,15 +23,20 @@ enum GoldenData {
         let center: Bool
         let htk: Bool
         let norm: String?
-        let amin: Double
-        let ref: Double
+        /// `"log1p"` (with `scale`) for musicnn's front end; absent for `power_to_db` (with `amin`, `ref`, `top_db`).
+        let compression: String?
+        let scale: Double?
+        let amin: Double?
+        let ref: Double?
         let top_db: Double?
 
         var logMel: LogMelParameters {
             LogMelParameters(
                 sampleRate: sr, nFFT: n_fft, hopLength: hop_length, nMels: n_mels, fMin: fmin, fMax: fmax,
                 center: center, melScale: htk ? .htk : .slaney, melNorm: norm == "slaney" ? .slaney : .none,
-                amin: Float(amin), refPower: Float(ref), topDB: top_db.map { Float($0) })
+                compression: compression == "log1p"
+                    ? .log1p(scale: Float(scale!))
+                    : .decibels(refPower: Float(ref!), amin: Float(amin!), topDB: top_db.map { Float($0) }))
         }
     }
 
@@ -75,6 +80,9 @@ enum GoldenData {
 
     /// Names of the mono 22.05 kHz cases (raw float32 inputs), the ones Spectral can check on its own.
     static var monoCaseNames: [String] { index.cases.filter { $0.kind == "mono22k" }.map(\.name) }
+
+    /// Names of musicnn's front-end cases on raw float32 inputs taken as 16 kHz signals (log1p compression).
+    static var musicnnCaseNames: [String] { index.cases.filter { $0.kind == "mono16k_log1p" }.map(\.name) }
 
     static func golden(_ name: String) -> Case { index.cases.first { $0.name == name }! }
 

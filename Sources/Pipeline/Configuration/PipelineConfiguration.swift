@@ -6,8 +6,8 @@ public import ConfigurationDecoding
 /// Every parameter of a preprocessing run, in one value: read from a TOML file in `pipelines/`, written (as JSON)
 /// into every shard and checkpoint, so that a result always carries the recipe that made it.
 ///
-/// Sections mirror the stages: `[audio]` (decode, downmix, resample, fixed length), `[stft]`, `[mel]`, `[db]`,
-/// `[split]`, `[shards]`. A key that is missing takes the default shown in `pipelines/gtzan.toml`; an unknown
+/// Sections mirror the stages: `[audio]` (decode, downmix, resample, fixed length), `[stft]`, `[mel]`, `[db]`
+/// (the compression of mel powers), `[split]`, `[normalise]`, `[shards]`. A key that is missing takes the default shown in `pipelines/gtzan.toml`; an unknown
 /// key or a value of the wrong type or range is an error naming the key.
 public struct PipelineConfiguration: Sendable, Equatable, Codable {
     public var name: String = "pipeline"
@@ -16,6 +16,7 @@ public struct PipelineConfiguration: Sendable, Equatable, Codable {
     public var mel = Mel()
     public var db = Decibel()
     public var split = Split()
+    public var normalise = Normalise()
     public var shards = Sharding()
 
     public init() {}
@@ -62,13 +63,48 @@ public struct PipelineConfiguration: Sendable, Equatable, Codable {
         public init() {}
     }
 
-    /// `[db]`: power to decibels, as librosa's `power_to_db`.
+    /// `[db]`: how mel powers become features. `kind = "decibels"` (the default): librosa's `power_to_db` with
+    /// `ref`, `amin`, `top_db`. `kind = "log1p"`: `log10(1 + scale * S)` per cell (musicnn's front end), with
+    /// `scale`. The keys of the other kind are an error in a file, and are ignored (keep their defaults) in code.
     public struct Decibel: Sendable, Equatable, Codable {
+        /// Which compression.
+        public var kind: CompressionKind = .decibels
+        /// `decibels`: the power that maps to 0 dB.
         public var ref: Double = 1.0
+        /// `decibels`: power floor before the logarithm.
         public var amin: Double = 1e-10
-        /// Per-clip dynamic range (dB) below the clip's maximum; nil disables the floor.
+        /// `decibels`: per-clip dynamic range (dB) below the clip's maximum; nil disables the floor.
         public var topDB: Double? = 80
+        /// `log1p`: the gain applied to mel powers before `log10(1 + ...)` (musicnn: 10000); > 0.
+        public var scale: Double = 10000
         public init() {}
+
+        /// The compression in the form the `Spectral` module takes.
+        public var compression: SpectrogramCompression {
+            switch kind {
+            case .decibels: .decibels(refPower: Float(ref), amin: Float(amin), topDB: topDB.map { Float($0) })
+            case .log1p: .log1p(scale: Float(scale))
+            }
+        }
+    }
+
+    /// `[db] kind`: `decibels` (`power_to_db`: `10 log10(max(S, amin) / ref)`, clamped to `top_db` below the clip's
+    /// maximum) or `log1p` (`log10(1 + scale * S)`).
+    public enum CompressionKind: String, Sendable, Codable, CaseIterable { case decibels, log1p }
+
+    /// `[normalise]`: what is done to the features before they are written.
+    public struct Normalise: Sendable, Equatable, Codable {
+        /// `per-band` (the default) or `none`.
+        public var kind: NormalisationKind = .perBand
+        public init() {}
+    }
+
+    /// `[normalise] kind`: `per-band`: `(x - mean[b]) / std[b]` with each mel band's mean and standard deviation
+    /// (ddof 0) fitted on the train split; `none`: the features are written as computed, and the shards store mean 0
+    /// and std 1 for every band (so that every reader of `/norm` works unchanged).
+    public enum NormalisationKind: String, Sendable, Codable, CaseIterable {
+        case perBand = "per-band"
+        case none
     }
 
     /// `[split]`: how clips are assigned to train, valid and test.
@@ -121,7 +157,7 @@ public struct PipelineConfiguration: Sendable, Equatable, Codable {
         LogMelParameters(
             sampleRate: audio.sampleRate, nFFT: stft.nFFT, hopLength: stft.hopLength, nMels: mel.nMels,
             fMin: mel.fMin, fMax: mel.fMax, center: stft.center, melScale: mel.scale, melNorm: mel.norm,
-            amin: Float(db.amin), refPower: Float(db.ref), topDB: db.topDB.map { Float($0) })
+            compression: db.compression)
     }
 
     /// Frames in every clip's spectrogram.
@@ -170,9 +206,16 @@ extension PipelineConfiguration {
         if effectiveFMax <= mel.fMin || effectiveFMax > Double(audio.sampleRate) / 2 {
             throw fail("mel.fmax", "must be above fmin and at most sample_rate/2 (\(audio.sampleRate / 2) Hz)")
         }
-        if !(db.ref > 0) { throw fail("db.ref", "must be > 0") }
-        if !(db.amin > 0) { throw fail("db.amin", "must be > 0") }
-        if let top = db.topDB, !(top > 0) { throw fail("db.top_db", "must be > 0 (omit it to disable the floor)") }
+        switch db.kind {
+        case .decibels:
+            if !(db.ref > 0) { throw fail("db.ref", "must be > 0") }
+            if !(db.amin > 0) { throw fail("db.amin", "must be > 0") }
+            if let top = db.topDB, !(top > 0) { throw fail("db.top_db", "must be > 0 (omit it to disable the floor)") }
+        case .log1p:
+            if !(db.scale > 0 && db.scale.isFinite && Float(db.scale).isFinite) {
+                throw fail("db.scale", "must be a finite number > 0")
+            }
+        }
         if shards.clipsPerShard < 1 { throw fail("shards.clips_per_shard", "must be >= 1") }
         switch split.method {
         case .random:
@@ -202,7 +245,7 @@ extension PipelineConfiguration {
 // MARK: - Codable with defaults, snake_case keys and unknown-key detection (helpers in ConfigurationDecoding)
 
 extension PipelineConfiguration {
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, audio, stft, mel, db, split, shards }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, audio, stft, mel, db, split, normalise, shards }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -213,6 +256,8 @@ extension PipelineConfiguration {
         mel = try c.value(.mel, default: Mel())
         db = try c.value(.db, default: Decibel())
         split = try c.value(.split, default: Split())
+        // Absent in configurations stored before it existed: per-band, what they did.
+        normalise = try c.value(.normalise, default: Normalise())
         shards = try c.value(.shards, default: Sharding())
     }
 }
@@ -260,11 +305,22 @@ extension PipelineConfiguration.Mel {
 }
 
 extension PipelineConfiguration.Decibel {
-    enum CodingKeys: String, CodingKey, CaseIterable { case ref, amin, topDB = "top_db" }
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind, ref, amin, topDB = "top_db", scale }
 
+    /// Absent `kind` (every configuration stored before it existed) is `decibels`. A key of the other kind is an
+    /// error naming it: `top_db` with `kind = "log1p"` would otherwise be silently without effect.
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.choice(.kind, default: .decibels)
+        let foreign: [CodingKeys] = kind == .decibels ? [.scale] : [.ref, .amin, .topDB]
+        for key in foreign where c.contains(key) {
+            let owner = kind == .decibels ? "log1p" : "decibels"
+            throw ConfigurationError(
+                file: nil, key: (c.codingPath + [key]).map(\.stringValue).joined(separator: "."),
+                reason: "applies only to kind = \"\(owner)\" (this [db] has kind = \"\(kind.rawValue)\"): remove it")
+        }
+        scale = try c.number(.scale) ?? 10000
         ref = try c.number(.ref) ?? 1.0
         amin = try c.number(.amin) ?? 1e-10
         // `top_db = false` (TOML) or null (JSON) disables the floor; a missing key means the default, 80 dB.
@@ -282,11 +338,35 @@ extension PipelineConfiguration.Decibel {
         }
     }
 
+    /// `kind` and the keys of that kind only (so the stored JSON decodes again).
     public func encode(to encoder: any Encoder) throws {
+        try encode(to: encoder, writingKind: true)
+    }
+
+    /// ``encode(to:)``; without `writingKind`, the `decibels` form leaves `kind` out (the form from before `kind`
+    /// existed, which the feature cache hashes so that its entries stay valid).
+    func encode(to encoder: any Encoder, writingKind: Bool) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(ref, forKey: .ref)
-        try c.encode(amin, forKey: .amin)
-        try c.encode(topDB, forKey: .topDB)  // null when disabled, so the stored JSON round-trips
+        switch kind {
+        case .decibels:
+            if writingKind { try c.encode(kind, forKey: .kind) }
+            try c.encode(ref, forKey: .ref)
+            try c.encode(amin, forKey: .amin)
+            try c.encode(topDB, forKey: .topDB)  // null when disabled, so the stored JSON round-trips
+        case .log1p:
+            try c.encode(kind, forKey: .kind)
+            try c.encode(scale, forKey: .scale)
+        }
+    }
+}
+
+extension PipelineConfiguration.Normalise {
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.choice(.kind, default: .perBand)
     }
 }
 

@@ -15,7 +15,7 @@ public struct ClipOutcome: Sendable, Codable {
     public var shorterThanFrame: Bool
     /// Time spent per stage (seconds).
     public var timings: StageTimings
-    /// Per-band statistics of this clip's dB spectrogram (mergeable).
+    /// Per-band statistics of this clip's spectrogram (in the features' unit: dB or log1p; mergeable).
     public var statistics: BandStatistics
     /// Damage found while decoding that still left usable audio (a truncated file, a stream that lost sync).
     public var warning: String? = nil
@@ -43,7 +43,8 @@ public struct StageTimings: Sendable, Codable, Equatable {
     }
 }
 
-/// The per-clip half of the pipeline for one worker: decode → mono → resample → fixed length → STFT → mel → dB.
+/// The per-clip half of the pipeline for one worker: decode → mono → resample → fixed length → STFT → mel →
+/// compression (dB or log1p, `[db] kind`).
 /// Owns its FFT buffers (single owner: one per worker thread); shares the read-only plan and filterbank.
 /// The same extractor serves `genre predict`, so a model always sees features made exactly as in training.
 public struct ClipFeatureExtractor: ~Copyable {
@@ -67,7 +68,7 @@ public struct ClipFeatureExtractor: ~Copyable {
         resampler = configuration.audio.resampler.makeResampler()
     }
 
-    /// Decodes `path` and writes its dB spectrogram ([n_mels, frames] row-major) into `out`
+    /// Decodes `path` and writes its log-mel spectrogram ([n_mels, frames] row-major) into `out`
     /// (`out.count == outputCount`). `header`, when known from the scan, saves nothing but lets long files be
     /// read in part.
     /// - Throws: ``AudioError`` naming the file when it cannot be decoded, has an implausible rate or NaN/infinite
@@ -245,8 +246,8 @@ public struct ClipFeatureExtractor: ~Copyable {
             timings: timings, statistics: stats)
     }
 
-    /// The dB spectrogram of a whole file (no fixed length), layout [n_mels, frames]: decode → mono → resample →
-    /// STFT → mel → dB with the configuration's parameters (for prediction on tracks of any length).
+    /// The log-mel spectrogram of a whole file (no fixed length), layout [n_mels, frames]: decode → mono → resample →
+    /// STFT → mel → dB or log1p with the configuration's parameters (for prediction on tracks of any length).
     public static func wholeFileSpectrogram(
         path: String, configuration: PipelineConfiguration
     ) throws(AudioError) -> (decibels: [Float], frames: Int) {

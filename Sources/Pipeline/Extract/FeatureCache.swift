@@ -1,9 +1,9 @@
 import Foundation
 import SystemPackage
 
-/// Per-clip dB spectrograms on disk, keyed by the content of the audio file and the parameters that shape the
-/// features, so that a rerun — after an interruption, or after files were added, removed or changed — recomputes
-/// only what is missing. The same folder carries the spectrograms from the extraction half of a run to the shard
+/// Per-clip log-mel spectrograms (dB or log1p: `[db] kind`) on disk, keyed by the content of the audio file and
+/// the parameters that shape the features, so that a rerun — after an interruption, or after files were added,
+/// removed or changed — recomputes only what is missing. The same folder carries the spectrograms from the extraction half of a run to the shard
 /// half (memory stays bounded by the workers, not by the corpus).
 ///
 /// One file per clip, `<file hash>-<parameters hash>.clip`, little-endian: the bytes `GKCLIP03`, UInt32 length L and
@@ -13,7 +13,7 @@ import SystemPackage
 /// unreadable entry (or one of another format version) counts as missing.
 public struct FeatureCache: Sendable {
     public let directory: String
-    /// Hash of everything that shapes a clip's features (sample rate, resampler, fixed length, STFT, mel, dB).
+    /// Hash of everything that shapes a clip's features (sample rate, resampler, fixed length, STFT, mel, `[db]`).
     public let parametersKey: String
     /// Entries are read (false with `--no-cache`: everything is recomputed, entries are still written and used
     /// between the two halves of the run).
@@ -42,21 +42,26 @@ public struct FeatureCache: Sendable {
         reuse = true
     }
 
-    /// The feature-shaping part of a configuration, as canonical JSON (the split, shard size and name do not
-    /// change a clip's spectrogram, so changing them keeps the cache).
+    /// The feature-shaping part of a configuration, as canonical JSON (the split, normalisation, shard size and
+    /// name do not change a clip's spectrogram, so changing them keeps the cache). `[db]` with `kind = "decibels"`
+    /// is hashed without its `kind`, as before `kind` existed, so that existing entries stay valid.
     static func featureParameters(_ c: PipelineConfiguration) -> String {
+        struct Compression: Encodable {
+            var db: PipelineConfiguration.Decibel
+            func encode(to encoder: any Encoder) throws { try db.encode(to: encoder, writingKind: false) }
+        }
         struct Shape: Encodable {
             var version: String
             var audio: PipelineConfiguration.Audio
             var stft: PipelineConfiguration.STFT
             var mel: PipelineConfiguration.Mel
-            var db: PipelineConfiguration.Decibel
+            var db: Compression
         }
         var audio = c.audio
         audio.extensions = []
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let shape = Shape(version: algorithmVersion, audio: audio, stft: c.stft, mel: c.mel, db: c.db)
+        let shape = Shape(version: algorithmVersion, audio: audio, stft: c.stft, mel: c.mel, db: Compression(db: c.db))
         return String(decoding: try! encoder.encode(shape), as: UTF8.self)
     }
 

@@ -9,7 +9,7 @@ import Foundation
 /// | decode, mono, resample, fixed length, log-mel (cached) | `FeatureExtractionPool` → ``ClipFeatureExtractor``, ``FeatureCache`` |
 /// | duplicates | `DuplicateFinder` |
 /// | split | `SplitAssignment` (``Splitter``) |
-/// | normalise | `TrainNormaliser` (``BandStatistics`` of the train split) |
+/// | normalise | `TrainNormaliser` (``BandStatistics`` of the train split; `[normalise] kind`) |
 /// | shard | `ShardPlan`, `ShardSetWriter`, `StaleShardCleaner` |
 /// | report | `SplitListWriter` (`split.tsv`), `RunReportWriter` (`report.json`) |
 ///
@@ -89,8 +89,10 @@ public struct Preprocessor: Sendable {
         let plan = splitter.plan(unique: unique, usable: usable, listed: listed, manifest: manifest, report: &report)
         report.timings.split = (ContinuousClock.now - splitStarted).seconds
 
-        // Normalise: per-band statistics of the train split only, merged clip by clip in manifest order.
-        let normaliser = try TrainNormaliser(fittingOn: plan, clips: clips, bands: configuration.mel.nMels, corpus: options.corpus)
+        // Normalise: per-band statistics of the train split only, merged clip by clip in manifest order (or none).
+        let normaliser = try TrainNormaliser(
+            configuration.normalise.kind, fittingOn: plan, clips: clips, bands: configuration.mel.nMels,
+            corpus: options.corpus)
         report.normalisation = normaliser.summary
 
         // Shard: normalised clips into `<split>-NNNNN.h5`, on every core; then what earlier runs left goes.

@@ -26,7 +26,8 @@ public struct RunReport: Sendable, Codable {
     /// Clips per split and class: `perSplit["train"]["blues"]`.
     public var perSplit: [String: [String: Int]] = [:]
     public var shards: [ShardEntry] = []
-    /// The statistics applied (dB): per mel band, fitted on the train split.
+    /// The normalisation applied (`[normalise] kind`) and its statistics per mel band, fitted on the train split
+    /// (`none`: mean 0, std 1).
     public var normalisation = Normalisation()
     /// Split-list entries that matched no file, and paths named by two lists.
     public var splitListUnmatched: [String: [String]] = [:]
@@ -113,12 +114,24 @@ public struct RunReport: Sendable, Codable {
     }
 
     public struct Normalisation: Sendable, Codable {
+        /// `per-band` or `none` (``PipelineConfiguration/NormalisationKind``); absent in reports written before
+        /// it existed (which were all `per-band`).
+        public var kind = PipelineConfiguration.NormalisationKind.perBand
         public var trainClips = 0
         public var trainFrames = 0
         public var mean: [Double] = []
         public var std: [Double] = []
         public init() {}
-        enum CodingKeys: String, CodingKey { case trainClips = "train_clips", trainFrames = "train_frames", mean, std }
+        enum CodingKeys: String, CodingKey { case kind, trainClips = "train_clips", trainFrames = "train_frames", mean, std }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try c.decodeIfPresent(PipelineConfiguration.NormalisationKind.self, forKey: .kind) ?? .perBand
+            trainClips = try c.decode(Int.self, forKey: .trainClips)
+            trainFrames = try c.decode(Int.self, forKey: .trainFrames)
+            mean = try c.decode([Double].self, forKey: .mean)
+            std = try c.decode([Double].self, forKey: .std)
+        }
     }
 
     enum CodingKeys: String, CodingKey {

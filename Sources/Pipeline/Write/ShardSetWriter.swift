@@ -2,9 +2,9 @@ import GenreCore
 import Shards
 
 /// The shard stage: writes every shard of a ``ShardPlan`` (on `jobs` threads, one shard per thread at a time):
-/// each clip's dB spectrogram is read back from the feature cache, normalised and appended to its shard, which is
-/// committed (renamed to its final name) when complete. Cancelled, it stops at the next clip and leaves no shard
-/// under a final name that it had not finished.
+/// each clip's spectrogram is read back from the feature cache, normalised (`[normalise] kind`) and appended to its
+/// shard, which is committed (renamed to its final name) when complete. Cancelled, it stops at the next clip and
+/// leaves no shard under a final name that it had not finished.
 struct ShardSetWriter: Sendable {
     let configuration: PipelineConfiguration
     let classes: [String]
