@@ -4,10 +4,12 @@
 // Floors (each module imports only modules on lower floors):
 //   7  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
 //   6  CrossValidation                        k-fold runs: preprocess, train, evaluate per fold; summary and report
+//   5.5 Pretrained                            pre-trained networks (musicnn MSD_vgg) imported into checkpoints
 //   5  Training                               data loading, trainer, checkpoints, evaluation, reports, prediction
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
 //   2  AudioIO  Spectral  HDF5Store  Net  XXHash  Deflate   typed Swift owners of the C libraries; the CNN library
+//      TensorBundle                           TensorFlow V2 checkpoints (tensor bundles), read natively in pure Swift
 //   1  CSndFile CSampleRate CSoxr CFFTW CHDF5 CBLAS CZlib CXXHash   module maps and prefixed static-inline shims only
 //      ConfigurationDecoding                  TOML configuration files into Codable values (TOMLKit)
 //   0  GenreCore                              pure Swift used by every floor: the seeded generator, the lock box,
@@ -53,6 +55,7 @@ let package = Package(
         .target(name: "Net", dependencies: ["GenreCore", "CBLAS"], swiftSettings: numeric),
         .target(name: "XXHash", dependencies: ["CXXHash"], swiftSettings: numeric),
         .target(name: "Deflate", dependencies: ["CZlib"]),
+        .target(name: "TensorBundle", dependencies: ["GenreCore"]),
 
         // Floor 3: the shard format; the built-in corpus.
         .target(name: "Shards", dependencies: ["HDF5Store", "XXHash"], swiftSettings: numeric),
@@ -73,6 +76,13 @@ let package = Package(
             dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Shards", "HDF5Store", "Net", "Deflate"],
             swiftSettings: numeric),
 
+        // Floor 5.5: pre-trained networks imported into checkpoints (reads the musicnn wheel, a zip).
+        .target(
+            name: "Pretrained",
+            dependencies: [
+                "TensorBundle", "Net", "Pipeline", "Training", "Deflate",
+            ]),
+
         // Floor 6: cross-validation.
         .target(name: "CrossValidation", dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Training"]),
 
@@ -92,6 +102,10 @@ let package = Package(
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "TestSupport"]),
         .testTarget(name: "ShardsTests", dependencies: ["Shards", "HDF5Store", "TestSupport"]),
         .testTarget(name: "SyntheticCorpusTests", dependencies: ["GenreCore", "SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
+        .testTarget(name: "TensorBundleTests", dependencies: ["TensorBundle", "TestSupport"]),
+        .testTarget(
+            name: "PretrainedTests", dependencies: ["Pretrained", "TensorBundle", "Training", "Net", "Deflate", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "NetTests", dependencies: ["GenreCore", "Net", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "TrainingTests",

@@ -33,6 +33,28 @@ static inline int CZlib_uncompress(unsigned char *destination, size_t *destinati
     return status;
 }
 
+/// Inflates the raw deflate stream `source` (RFC 1951 without zlib's header and check: zip's method 8) into
+/// `destination` (capacity `*destinationLength`, set to the bytes written). Returns Z_STREAM_END when the stream
+/// ended, Z_OK or Z_BUF_ERROR when the destination filled first or the stream is truncated, Z_DATA_ERROR,
+/// Z_MEM_ERROR. Lengths must fit in 32 bits.
+static inline int CZlib_inflate_raw(unsigned char *destination, size_t *destinationLength, const unsigned char *source,
+                                    size_t sourceLength) {
+    z_stream stream = {0};
+    int status = inflateInit2(&stream, -MAX_WBITS);
+    if (status != Z_OK) return status;
+    stream.next_in = (Bytef *)source;
+    stream.avail_in = (uInt)sourceLength;
+    stream.next_out = destination;
+    stream.avail_out = (uInt)*destinationLength;
+    status = inflate(&stream, Z_FINISH);
+    *destinationLength = (size_t)stream.total_out;
+    inflateEnd(&stream);
+    return status;
+}
+
+/// zlib's end-of-stream code (Z_STREAM_END).
+static inline int CZlib_stream_end(void) { return Z_STREAM_END; }
+
 /// CRC-32 (ISO-HDLC, as in PNG) of `length` bytes, continuing from `crc` (0 to start).
 static inline unsigned long CZlib_crc32(unsigned long crc, const unsigned char *bytes, size_t length) {
     return crc32_z(crc, bytes, length);

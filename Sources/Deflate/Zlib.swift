@@ -67,6 +67,31 @@ public enum Zlib {
         return output
     }
 
+    /// The data of the raw deflate stream `stream` (RFC 1951, no zlib header or check: a zip member of method 8),
+    /// which must inflate to exactly `originalSize` bytes: a damaged or truncated stream, or one holding more or
+    /// fewer bytes, is an error. Sizes must be below 4 GiB.
+    public static func inflateRaw(_ stream: [UInt8], originalSize: Int) throws(ZlibError) -> [UInt8] {
+        guard stream.count < Int(UInt32.max), originalSize < Int(UInt32.max) - 1 else {
+            throw ZlibError(function: "inflate", code: CZlib_buffer_error(), message: "sizes of 4 GiB or more are not supported")
+        }
+        // One spare byte: a stream holding more than `originalSize` bytes then fills it, and shows.
+        var length = originalSize + 1
+        var output = [UInt8](repeating: 0, count: length)
+        let status = output.withUnsafeMutableBufferPointer { out in
+            stream.withUnsafeBufferPointer { input in CZlib_inflate_raw(out.baseAddress, &length, input.baseAddress, input.count) }
+        }
+        if status != CZlib_stream_end() {
+            try ZlibStatus.check(status, "inflate")
+            throw ZlibError(function: "inflate", code: CZlib_buffer_error(),
+                            message: length > originalSize ? "the stream holds more than \(originalSize) bytes" : "the stream is truncated")
+        }
+        guard length == originalSize else {
+            throw ZlibError(function: "inflate", code: CZlib_buffer_error(), message: "the stream holds \(length) bytes, not \(originalSize)")
+        }
+        output.removeLast()
+        return output
+    }
+
     /// CRC-32 (ISO-HDLC: the CRC of PNG chunks, gzip and zip) of `bytes`, continuing from `crc` (0 to start).
     public static func crc32(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBufferPointer { UInt32(truncatingIfNeeded: CZlib_crc32(UInt(crc), $0.baseAddress, $0.count)) }

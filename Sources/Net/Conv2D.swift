@@ -54,7 +54,7 @@ final class Conv2D: Layer {
         scratch.ensure(workers.parts(for: batch))
         let inCount = inChannels * height * width, outCount = outChannels * outputPlane
         workers.run(batch: batch) { worker, samples in
-            let columns = scratch[worker].columns.reserve(isPointwise ? 1 : patchSize * outputPlane)
+            let columns = scratch[worker].columns.reserve(columnCount)
             for n in samples { forwardSample(input + n * inCount, output + n * outCount, columns: columns) }
         }
     }
@@ -110,9 +110,69 @@ final class Conv2D: Layer {
         return scratch
     }
 
-    /// One sample: `y[Cout, H'W'] = W · im2col(x) + b`. `columns` holds `patchSize·outputPlane` floats.
+    /// A single input channel with stride 1 (the first layer of a spectrogram network): the forward pass is a
+    /// direct convolution, as the im2col product would have only `k²` terms per output and be bound by memory.
+    var isSingleChannelDirect: Bool { inChannels == 1 && stride == 1 && kernel > 1 }
+
+    /// Floats of scratch ``forwardSample(_:_:columns:)`` needs in `columns`.
+    var columnCount: Int {
+        if isPointwise { return 1 }
+        if isSingleChannelDirect { return paddedCount }
+        return patchSize * outputPlane
+    }
+
+    /// The zero-padded single-channel input, `(H + 2p) x (W + 2p)`.
+    var paddedCount: Int { (height + 2 * padding) * (width + 2 * padding) }
+
+    /// Copies the single-channel sample `x` into `padded` with a zero border of `padding` on every side.
+    @inline(__always)
+    func pad(_ x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+        let pw = width + 2 * padding
+        padded.update(repeating: 0, count: paddedCount)
+        for iy in 0..<height { (padded + (iy + padding) * pw + padding).update(from: x + iy * width, count: width) }
+    }
+
+    /// Rows `oy` of output channel `channel` of the single-channel direct convolution, from the padded input:
+    /// `y[ox] = Σ_{ky, kx} w[ky, kx] · padded[oy + ky, ox + kx]` (taps in row-major order), then `+ b`. Writes
+    /// `W'` floats at `y`.
+    @inline(__always)
+    func directRow(_ padded: UnsafePointer<Float>, channel: Int, row oy: Int, into y: UnsafeMutablePointer<Float>) {
+        let k = kernel, pw = width + 2 * padding, ow = outWidth
+        let w = weight.values + channel * k * k, b = bias.values[channel]
+        let bv = SIMD8<Float>(repeating: b)
+        var ox = 0
+        while ox + 8 <= ow {
+            var acc = SIMD8<Float>(repeating: 0)
+            for ky in 0..<k {
+                let src = UnsafeRawPointer(padded + (oy + ky) * pw + ox)
+                for kx in 0..<k {
+                    acc += SIMD8<Float>(repeating: w[ky * k + kx]) * src.loadUnaligned(fromByteOffset: kx * 4, as: SIMD8<Float>.self)
+                }
+            }
+            UnsafeMutableRawPointer(y + ox).storeBytes(of: acc + bv, as: SIMD8<Float>.self)
+            ox += 8
+        }
+        while ox < ow {
+            var acc: Float = 0
+            for ky in 0..<k {
+                let src = padded + (oy + ky) * pw + ox
+                for kx in 0..<k { acc += w[ky * k + kx] * src[kx] }
+            }
+            y[ox] = acc + b
+            ox += 1
+        }
+    }
+
+    /// One sample: `y[Cout, H'W'] = W · im2col(x) + b`. `columns` holds ``columnCount`` floats.
     @inline(__always)
     func forwardSample(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>) {
+        if isSingleChannelDirect {
+            pad(x, into: columns)
+            for oy in 0..<outHeight {
+                for c in 0..<outChannels { directRow(columns, channel: c, row: oy, into: y + c * outputPlane + oy * outWidth) }
+            }
+            return
+        }
         let matrix: UnsafePointer<Float>
         if isPointwise {
             matrix = x

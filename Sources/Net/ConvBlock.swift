@@ -48,7 +48,7 @@ final class ConvBatchNormReLUPool: Stage {
         let scratch = conv.workerScratch(workers.parts(for: batch))
         let inCount = conv.inputShape.reduce(1, *)
         let (channels, plane, pooledPlane) = (channels, height * width, pooledHeight * pooledWidth)
-        let columnCount = conv.isPointwise ? 1 : conv.patchSize * plane
+        let columnCount = conv.columnCount
         guard training else {
             trainedForward = false
             let (scale, shift) = norm.scaleAndShift(training: false)

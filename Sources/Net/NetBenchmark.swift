@@ -59,3 +59,55 @@ public enum NetBenchmark {
         return (Double(batch * steps) / trainSeconds, Double(batch * steps) / evalSeconds)
     }
 }
+
+extension NetBenchmark {
+    /// Evaluation throughput of `spec` (samples per second): `batches` forwards in evaluation mode (no dropout,
+    /// batch norm with running statistics) of `batch` random samples `[batch] + spec.inputShape`, after
+    /// `warmUpBatches` untimed ones, on random weights — what embedding extraction or tagging costs per patch
+    /// (e.g. ``ModelSpec/musicnnVGG(tags:filters:inputShape:)`` on 3 s patches `[N, 1, 96, 187]`; compare
+    /// `scripts/bench_musicnn_torch.py`). Meaningful only in release builds.
+    public static func inferenceThroughput(
+        spec: ModelSpec, batch: Int, batches: Int, parallelism: Parallelism, warmUpBatches: Int = 2
+    ) throws(NetError) -> Double {
+        precondition(batch >= 1 && batches >= 1, "NetBenchmark: batch and batches must be >= 1")
+        let model = try Sequential(spec: spec, seed: 1)
+        model.parallelism = parallelism
+        var generator = SplitMix64(seed: 2)
+        let input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
+        for _ in 0..<warmUpBatches { _ = model.forward(input, training: false) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<batches { _ = model.forward(input, training: false) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(batch * batches) / seconds
+    }
+
+    /// Fine-tuning throughput of `spec` (samples per second) with layers `[0, frozenLayerCount)` frozen
+    /// (``Sequential/frozenLayerCount``): `steps` training steps (forward, softmax cross-entropy against random
+    /// labels, zero gradients, backward, Adam on ``Sequential/trainableParameters``) on `batch` random samples,
+    /// after `warmUpSteps` untimed ones. For the musicnn fine-tune model (body + linear(classes)), frozen 27
+    /// trains the head only, 0 trains everything. Meaningful only in release builds.
+    public static func fineTuneThroughput(
+        spec: ModelSpec, frozenLayerCount: Int, batch: Int, steps: Int, parallelism: Parallelism, warmUpSteps: Int = 2
+    ) throws(NetError) -> Double {
+        precondition(batch >= 1 && steps >= 1, "NetBenchmark: batch and steps must be >= 1")
+        let model = try Sequential(spec: spec, seed: 1)
+        model.parallelism = parallelism
+        model.frozenLayerCount = frozenLayerCount
+        var generator = SplitMix64(seed: 2)
+        let input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
+        let labels = (0..<batch).map { _ in Int(generator.next() % UInt64(spec.classes)) }
+        let optimizer = Adam(parameters: model.trainableParameters, learningRate: 1e-4)
+        func step() {
+            let logits = model.forward(input, training: true)
+            let (_, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels)
+            model.zeroGradients()
+            model.backward(gradient)
+            optimizer.step()
+        }
+        for _ in 0..<warmUpSteps { step() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { step() }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Double(batch * steps) / seconds
+    }
+}

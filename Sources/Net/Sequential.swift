@@ -9,8 +9,9 @@ import GenreCore
 /// and roles. A residual block at index i names its sub-layers as PyTorch attributes: `"i.residual.conv1.weight"`,
 /// `"i.residual.bn1.running_mean"`, ... (see ``LayerSpec/residualBlock(outChannels:kernel:)``).
 ///
-/// Execution: conv → batch-norm → ReLU → 2x2 max-pool runs of the spec are fused into one stage (same numbers,
-/// far less memory traffic); every other layer runs on its own. Activation, gradient and workspace buffers are
+/// Execution: conv → batch-norm → ReLU → 2x2 max-pool runs of the spec (the genre CNN's blocks) and conv → ReLU →
+/// batch-norm → max-pool runs with any pooling window (the musicnn blocks) are fused into one stage each (same
+/// numbers up to float32 summation order, far less memory traffic); every other layer runs on its own. Activation, gradient and workspace buffers are
 /// kept between calls and grow only when the batch grows. Each batch is split across ``parallelism``'s threads.
 ///
 /// Fine-tuning: ``frozenLayerCount`` freezes a prefix of the layers (evaluation mode, no gradients, no backward
@@ -120,6 +121,12 @@ public final class Sequential {
                 built[index + 2] is ReLU, let pool = built[index + 3] as? MaxPool2D, pool.isTwoByTwo
             {
                 plan.append(ConvBatchNormReLUPool(conv: conv, norm: norm))
+                ranges.append(index..<(index + 4))
+                index += 4
+            } else if fusing, sameSide, index + 3 < built.count, let conv = built[index] as? Conv2D, built[index + 1] is ReLU,
+                let norm = built[index + 2] as? BatchNorm2D, let pool = built[index + 3] as? MaxPool2D
+            {
+                plan.append(ConvReLUBatchNormPool(conv: conv, norm: norm, pool: pool))
                 ranges.append(index..<(index + 4))
                 index += 4
             } else {

@@ -72,19 +72,26 @@ extension Array where Element == WorkerScratch {
 /// Vector helpers over raw float pointers (SIMD, unaligned loads; a scalar tail).
 enum Vector {
     /// Sum and sum of squared deviations from the mean of `count` floats: `(mean, M2)` in Double, two passes
-    /// over memory that is usually in cache (a conv output plane just written).
+    /// over memory that is usually in cache (a conv output plane just written). With `rectified`, of `max(0, x)`
+    /// (``ReLU``'s values, NaN as 0): the same numbers as rectifying first.
     @inline(__always)
-    static func meanAndSquaredDeviations(_ x: UnsafePointer<Float>, count: Int) -> (mean: Double, m2: Double) {
+    static func meanAndSquaredDeviations(_ x: UnsafePointer<Float>, count: Int, rectified: Bool = false) -> (mean: Double, m2: Double) {
         let raw = UnsafeRawPointer(x)
+        let zero = SIMD8<Float>(repeating: 0)
+        @inline(__always) func load(_ i: Int) -> SIMD8<Float> {
+            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            return rectified ? zero.replacing(with: v, where: v .> zero) : v
+        }
+        @inline(__always) func scalar(_ i: Int) -> Float { rectified ? (x[i] > 0 ? x[i] : 0) : x[i] }
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0
         while i + 8 <= count {
-            acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            acc += load(i)
             i += 8
         }
         var sum = Double(acc.sum())
         while i < count {
-            sum += Double(x[i])
+            sum += Double(scalar(i))
             i += 1
         }
         let mean = sum / Double(count)
@@ -93,14 +100,14 @@ enum Vector {
         var shift = SIMD8<Float>(repeating: 0)
         i = 0
         while i + 8 <= count {
-            let d = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m
+            let d = load(i) - m
             sq += d * d
             shift += d
             i += 8
         }
         var m2 = Double(sq.sum()), residual = Double(shift.sum())
         while i < count {
-            let d = Double(x[i]) - Double(Float(mean))
+            let d = Double(scalar(i)) - Double(Float(mean))
             m2 += d * d
             residual += d
             i += 1

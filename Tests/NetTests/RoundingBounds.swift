@@ -108,6 +108,9 @@ struct RoundingBounds {
         // A fused block is, by definition, its four layers.
         let stages: [any Stage] = fusedOrPlain.flatMap { stage -> [any Stage] in
             if let modelled = stage as? any ModelledByPlainLayers { return modelled.plainLayers }
+            if let block = stage as? ConvReLUBatchNormPool {
+                return [block.conv, ReLU(inputShape: block.conv.outputShape), block.norm, block.pool]
+            }
             guard let block = stage as? ConvBatchNormReLUPool else { return [stage] }
             return [block.conv, block.norm, ReLU(inputShape: block.conv.outputShape),
                     MaxPool2D(inputShape: block.conv.outputShape, kernel: 2, stride: 2)]
