@@ -4,7 +4,7 @@
 // Floors (each module imports only modules on lower floors):
 //   7  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
 //   6  CrossValidation                        k-fold runs: preprocess, train, evaluate per fold; summary and report
-//   5.5 Pretrained                            pre-trained networks (musicnn MSD_vgg) imported into checkpoints
+//      Pretrained                             pre-trained networks (musicnn's MSD-VGG) imported into checkpoints
 //   5  Training                               data loading, trainer, checkpoints, evaluation, reports, prediction
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
@@ -26,7 +26,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "genre", targets: ["GenreCLI"]),
-        .library(name: "GenreKit", targets: ["Pipeline", "Training", "CrossValidation"]),
+        .library(name: "GenreKit", targets: ["Pipeline", "Training", "CrossValidation", "Pretrained"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -90,7 +90,8 @@ let package = Package(
         .executableTarget(
             name: "GenreCLI",
             dependencies: [
-                "GenreCore", "ConfigurationDecoding", "Pipeline", "Training", "CrossValidation", "Net", "SyntheticCorpus",
+                "GenreCore", "ConfigurationDecoding", "Pipeline", "Training", "CrossValidation", "Pretrained", "Net",
+                "SyntheticCorpus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
