@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "SyntheticCorpusTests", dependencies: ["GenreCore", "SyntheticCorpus", "AudioIO", "Spectral", "TestSupport"]),
         .testTarget(name: "TensorBundleTests", dependencies: ["TensorBundle", "TestSupport"]),
         .testTarget(
-            name: "PretrainedTests", dependencies: ["Pretrained", "TensorBundle", "Training", "Net", "Deflate", "TestSupport"],
+            name: "PretrainedTests", dependencies: ["Pretrained", "TensorBundle", "Training", "Pipeline", "Net", "Deflate", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(name: "NetTests", dependencies: ["GenreCore", "Net", "TestSupport"], exclude: ["Golden"]),
         .testTarget(

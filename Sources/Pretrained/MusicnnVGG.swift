@@ -47,9 +47,11 @@ public enum MusicnnVGG {
         ModelSpec.musicnnVGG(tags: tags, filters: filters, inputShape: inputShape)
     }
 
-    /// musicnn's front end (musicnn/configuration.py, extractor.py `batch_data`): 16 kHz, n_fft 512, hop 256,
-    /// 96 mel bands (librosa defaults: Slaney scale and norm, 0 Hz to 8 kHz, power 2), then `log10(1 + 10000 mel)`,
-    /// no normalisation; no dB floor. Clips keep the default length; the model sees 187-frame patches.
+    /// musicnn's front end (musicnn/configuration.py, extractor.py `batch_data`; the same as
+    /// `pipelines/musicnn.toml`): 16 kHz, n_fft 512, hop 256, 96 mel bands (librosa's defaults: Slaney scale and
+    /// norm, 0 Hz to 8 kHz, power 2), then `log10(1 + 10000 mel)` (`[db] kind = log1p`, `scale = 10000`), not
+    /// normalised (`[normalise] kind = none`: the network's first layer is a batch norm of its own). Clips keep the
+    /// default 30 s; the network reads 187-frame (3 s) windows.
     public static func frontEnd() -> PipelineConfiguration {
         var configuration = PipelineConfiguration()
         configuration.name = "musicnn"
@@ -61,11 +63,9 @@ public enum MusicnnVGG {
         configuration.mel.fMax = nil
         configuration.mel.scale = .slaney
         configuration.mel.norm = .slaney
-        configuration.db.topDB = nil
-        // TODO(lead): once helper "frontend" lands, set [db] kind = log1p with scale 10000 (log10(1 + 10000 mel))
-        // and normalisation = none here. Until then this front end still makes power_to_db features, which are
-        // NOT what the network was trained on. (librosa 0.6/0.7, which musicnn used, padded centred frames with
-        // pad_mode "reflect"; GenreKit pads with zeros.)
+        configuration.db.kind = .log1p
+        configuration.db.scale = 10000
+        configuration.normalise.kind = .none
         return configuration
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Net
+import Pipeline
 import TensorBundle
 import TestSupport
 import Testing
@@ -54,7 +55,15 @@ import Deflate
         #expect(read.shardParameters.contains("\"source\": \"musicnn-0.1.0 MSD_vgg\"") && read.shardParameters.contains("\"licence\": \"ISC\""))
         let pipeline = try read.pipeline()
         #expect(pipeline.audio.sampleRate == 16000 && pipeline.stft.nFFT == 512 && pipeline.stft.hopLength == 256 && pipeline.mel.nMels == 96)
+        #expect(pipeline.db.kind == .log1p && pipeline.db.scale == 10000 && pipeline.normalise.kind == .none)
         try MusicnnFixtures.expectForwardMatches(state: read.modelState, filters: golden.filters, golden: golden)
+    }
+
+    /// The importer's front end is the one `pipelines/musicnn.toml` describes (shards made with that file feed the
+    /// imported network).
+    @Test func frontEndIsPipelinesMusicnnToml() throws {
+        let file = MusicnnFixtures.packageRoot.appendingPathComponent("pipelines/musicnn.toml").path
+        #expect(MusicnnVGG.frontEnd() == (try PipelineConfiguration.load(path: file)))
     }
 
     @Test func missingTensorIsNamed() throws {
