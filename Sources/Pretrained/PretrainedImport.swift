@@ -83,16 +83,18 @@ public enum PretrainedImport {
         let bands = spec.inputShape[1]
         return Checkpoint(
             classes: tags, modelSpec: spec, training: TrainingConfiguration(),
-            pipelineConfiguration: frontEnd.jsonText(), shardParameters: provenanceJSON(frontEnd),
+            pipelineConfiguration: frontEnd.jsonText(), shardParameters: frontEndJSON(frontEnd),
             normMean: [Float](repeating: 0, count: bands), normStd: [Float](repeating: 1, count: bands),
             modelState: state, optimizerState: [:], epoch: 0, bestValidAccuracy: 0, bestEpoch: 0,
-            epochsWithoutImprovement: 0, optimizerSteps: 0)
+            epochsWithoutImprovement: 0, optimizerSteps: 0,
+            provenance: ["source": MusicnnVGG.provenance, "licence": MusicnnVGG.licence,
+                         "reference": "Pons & Serra, musicnn: pre-trained convolutional neural networks for music audio tagging, 2019"])
     }
 
-    /// The checkpoint's `shard_parameters` for an imported network: where it came from and the front end it expects.
-    static func provenanceJSON(_ frontEnd: PipelineConfiguration) -> String {
+    /// The checkpoint's `shard_parameters` for an imported network: the front end it expects (its provenance is in
+    /// the checkpoint's `provenance`).
+    static func frontEndJSON(_ frontEnd: PipelineConfiguration) -> String {
         let fields: [(String, String)] = [
-            ("source", "\"\(MusicnnVGG.provenance)\""), ("licence", "\"\(MusicnnVGG.licence)\""),
             ("sample_rate", "\(frontEnd.audio.sampleRate)"), ("n_fft", "\(frontEnd.stft.nFFT)"),
             ("hop_length", "\(frontEnd.stft.hopLength)"), ("n_mels", "\(frontEnd.mel.nMels)"),
             ("input", "\"log10(1 + 10000 mel), no normalisation\""),

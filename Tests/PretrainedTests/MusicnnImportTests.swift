@@ -52,7 +52,7 @@ import Deflate
         #expect(read.classes == MusicnnVGG.msdTags)
         #expect(read.modelSpec.output == .sigmoid)
         #expect(read.normMean == [Float](repeating: 0, count: 96) && read.normStd == [Float](repeating: 1, count: 96))
-        #expect(read.shardParameters.contains("\"source\": \"musicnn-0.1.0 MSD_vgg\"") && read.shardParameters.contains("\"licence\": \"ISC\""))
+        #expect(read.provenance["source"] == "musicnn-0.1.0 MSD_vgg" && read.provenance["licence"] == "ISC")
         let pipeline = try read.pipeline()
         #expect(pipeline.audio.sampleRate == 16000 && pipeline.stft.nFFT == 512 && pipeline.stft.hopLength == 256 && pipeline.mel.nMels == 96)
         #expect(pipeline.db.kind == .log1p && pipeline.db.scale == 10000 && pipeline.normalise.kind == .none)
