@@ -42,8 +42,9 @@ public enum ClipEmbedder {
 public struct EmbeddingCache: Sendable {
     public let path: String
 
-    public init(directory: String) {
-        path = directory + "/embeddings.h5"
+    /// `directory/name`; the probe's cache is `embeddings.h5`, the fine-tuning head's `body-embeddings.h5`.
+    public init(directory: String, name: String = "embeddings.h5") {
+        path = directory + "/" + name
     }
 
     /// What the embeddings of `split` depend on, as one line of text.

@@ -97,6 +97,11 @@ public struct PretrainedStart: Sendable {
                   classes: bodyFeatures + tags)
     }
 
+    /// The body alone: `[N] + inputShape` -> `[N, bodyFeatures]` (the features a fine-tuned head sees).
+    public func bodySpec() -> ModelSpec {
+        ModelSpec(inputShape: inputShape, layers: bodyLayers, classes: bodyFeatures)
+    }
+
     /// Body and a new linear layer to `classes`.
     public func finetuneSpec(classes: Int) -> ModelSpec {
         ModelSpec(inputShape: inputShape, layers: bodyLayers + [.linear(outFeatures: classes)], classes: classes)

@@ -125,3 +125,37 @@ extension Trainer {
                                balance: config.train.balance, windowHop: hop)
     }
 }
+
+extension Trainer {
+    /// `[finetune] head_init = "probe"`: the linear probe of `[probe]` fitted on the body's features of the train
+    /// clips (chosen on the valid clips, embeddings cached in `body-embeddings.h5`), as the new head's weights.
+    func probeHead(dataset: ShardDataset, start: PretrainedStart) throws(TrainingError) -> (weight: Tensor, bias: Tensor) {
+        let config = run.configuration
+        let frames = config.model.cropFrames, hop = config.windowHop
+        let body = try start.model(spec: start.bodySpec(), seed: config.train.seed, includingTags: false)
+        let cache = EmbeddingCache(directory: run.directory, name: "body-embeddings.h5")
+        var keys: [String: String] = [:]
+        for split in ["train", "valid"] {
+            keys[split] = try EmbeddingCache.key(initPath: start.path, dataset: dataset, split: split,
+                                                 windowFrames: frames, windowHop: hop)
+        }
+        let clock = ContinuousClock()
+        let (embeddings, _) = try cache.embeddings(splits: ["train", "valid"], keys: keys) {
+            (split) throws(TrainingError) -> ClipEmbeddings in
+            let t0 = clock.now
+            return try ClipEmbedder.embed(model: body, dataset: dataset, split: split, windowFrames: frames,
+                                          windowHop: hop) { done, total in
+                progress.progress(phase: "head init: the body's features of the \(split) clips, batches", done: done,
+                                  total: total, elapsed: (clock.now - t0).seconds)
+            }
+        }
+        let fit = LinearProbe.fit(train: embeddings["train"]!, valid: embeddings["valid"]!,
+                                  classes: dataset.classes.count, cGrid: config.probe.cGrid,
+                                  maxIterations: config.probe.maxIterations)
+        let chosen = fit.grid.first { $0.c == fit.c }!
+        progress.message(String(format: "fine-tuning: the new head starts as the linear probe on the body's features "
+                                + "(C %g: train acc %.3f, valid acc %.3f)", fit.c, chosen.trainAccuracy,
+                                chosen.validAccuracy))
+        return fit.foldedLinear()
+    }
+}

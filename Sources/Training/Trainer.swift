@@ -103,6 +103,18 @@ public struct Trainer {
             spec = pretrained.finetuneSpec(classes: dataset.classes.count)
             model = try pretrained.model(spec: spec, seed: config.train.seed, includingTags: false)
             provenance = pretrained.provenance(mode: .finetune)
+            if !resume && config.finetune.headInit == .probe {
+                let head = spec.layers.count - 1
+                var state = model.stateDictionary()
+                let (weight, bias) = try probeHead(dataset: dataset, start: pretrained)
+                state["\(head).linear.weight"] = weight
+                state["\(head).linear.bias"] = bias
+                do {
+                    try model.load(stateDictionary: state)
+                } catch {
+                    throw .invalidOptions(directory: run.shards, reason: "fine-tuning head: \(error)")
+                }
+            }
         } else {
             spec = config.modelSpec(classes: dataset.classes.count, nMels: dataset.nMels)
             do {

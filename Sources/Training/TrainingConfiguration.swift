@@ -144,8 +144,16 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         /// Batch norm keeps the pre-trained running statistics throughout (evaluation mode; gamma and beta still
         /// train once the body is unfrozen). Small corpora give noisy batch statistics.
         public var freezeBatchNorm: Bool = true
+        /// How the new head starts: `probe` (the default) fits the linear probe of `[probe]` on the body's features
+        /// of the train clips (standardisation folded in) and starts from it, so that fine-tuning begins from a
+        /// good classifier and the pre-trained features are not pulled about by a random head (Kumar et al. 2022,
+        /// "linear probing then fine-tuning"); `random`: He-normal from the seed.
+        public var headInit: HeadInitialisation = .probe
         public init() {}
     }
+
+    /// `[finetune] head_init`.
+    public enum HeadInitialisation: String, Sendable, Codable, CaseIterable { case probe, random }
 
     /// Frames between evaluation window starts: `[evaluate] window_hop`, or `model.crop_frames` when not set.
     public var windowHop: Int { evaluate.windowHop ?? model.cropFrames }
@@ -391,7 +399,7 @@ extension TrainingConfiguration.Probe {
 extension TrainingConfiguration.Finetune {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case headEpochs = "head_epochs", bodyLearningRateScale = "body_learning_rate_scale"
-        case freezeBatchNorm = "freeze_batch_norm"
+        case freezeBatchNorm = "freeze_batch_norm", headInit = "head_init"
     }
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -399,5 +407,6 @@ extension TrainingConfiguration.Finetune {
         headEpochs = try c.value(.headEpochs, default: Self().headEpochs)
         bodyLearningRateScale = try c.number(.bodyLearningRateScale) ?? Self().bodyLearningRateScale
         freezeBatchNorm = try c.value(.freezeBatchNorm, default: Self().freezeBatchNorm)
+        headInit = try c.choice(.headInit, default: Self().headInit)
     }
 }

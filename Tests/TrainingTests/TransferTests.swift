@@ -38,6 +38,7 @@ func writeTinyPretrained(to path: String, shards: String) throws -> Checkpoint {
         c.probe.cGrid = [0.01, 0.1, 1]
         c.probe.maxIterations = 300
         c.finetune.headEpochs = 1
+        c.finetune.headInit = .probe
         c.schedule.warmupEpochs = 0
         return c
     }
@@ -89,6 +90,8 @@ func writeTinyPretrained(to path: String, shards: String) throws -> Checkpoint {
         let body = pretrained.modelState.filter { !$0.key.hasPrefix("27.") }
         for (name, tensor) in body { #expect(afterHead.modelState[name] == tensor, "\(name) moved in the head epoch") }
         #expect(afterHead.modelState["27.linear.weight"]?.shape == [10, 8])
+        // The head started as the linear probe on the body's features (cached beside the run).
+        #expect(FileManager.default.fileExists(atPath: dir.file("run/body-embeddings.h5")))
         _ = try trainer.train(resume: true)
         let last = try Checkpoint.read(from: dir.file("run/last.h5"))
         #expect(last.epoch == 3 && last.provenance["mode"] == "finetune")
