@@ -110,69 +110,51 @@ final class Conv2D: Layer {
         return scratch
     }
 
-    /// A single input channel with stride 1 (the first layer of a spectrogram network): the forward pass is a
-    /// direct convolution, as the im2col product would have only `k²` terms per output and be bound by memory.
-    var isSingleChannelDirect: Bool { inChannels == 1 && stride == 1 && kernel > 1 }
-
     /// Floats of scratch ``forwardSample(_:_:columns:)`` needs in `columns`.
-    var columnCount: Int {
-        if isPointwise { return 1 }
-        if isSingleChannelDirect { return paddedCount }
-        return patchSize * outputPlane
-    }
+    var columnCount: Int { isPointwise ? 1 : patchSize * outputPlane }
 
-    /// The zero-padded single-channel input, `(H + 2p) x (W + 2p)`.
-    var paddedCount: Int { (height + 2 * padding) * (width + 2 * padding) }
-
-    /// Copies the single-channel sample `x` into `padded` with a zero border of `padding` on every side.
-    @inline(__always)
-    func pad(_ x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
-        let pw = width + 2 * padding
-        padded.update(repeating: 0, count: paddedCount)
-        for iy in 0..<height { (padded + (iy + padding) * pw + padding).update(from: x + iy * width, count: width) }
-    }
-
-    /// Rows `oy` of output channel `channel` of the single-channel direct convolution, from the padded input:
-    /// `y[ox] = Σ_{ky, kx} w[ky, kx] · padded[oy + ky, ox + kx]` (taps in row-major order), then `+ b`. Writes
-    /// `W'` floats at `y`.
-    @inline(__always)
-    func directRow(_ padded: UnsafePointer<Float>, channel: Int, row oy: Int, into y: UnsafeMutablePointer<Float>) {
-        let k = kernel, pw = width + 2 * padding, ow = outWidth
-        let w = weight.values + channel * k * k, b = bias.values[channel]
-        let bv = SIMD8<Float>(repeating: b)
-        var ox = 0
-        while ox + 8 <= ow {
-            var acc = SIMD8<Float>(repeating: 0)
+    /// One sample's output rows `rows` only (ascending output-row indices), packed: `y[Cout, rows.count·W']`,
+    /// row `rows[r]` of channel `c` at `y + (c · rows.count + r) · W'`. The same products as
+    /// ``forwardSample(_:_:columns:)`` restricted to those columns (for a pooling stage that reads only some
+    /// rows). `columns` holds ``columnCount`` floats.
+    func forwardSampleRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: [Int], columns: UnsafeMutablePointer<Float>) {
+        let h = height, w = width, ow = outWidth, k = kernel, p = padding, s = stride, n = rows.count * ow
+        var row = columns
+        for c in 0..<inChannels {
+            let image = x + c * h * w
             for ky in 0..<k {
-                let src = UnsafeRawPointer(padded + (oy + ky) * pw + ox)
                 for kx in 0..<k {
-                    acc += SIMD8<Float>(repeating: w[ky * k + kx]) * src.loadUnaligned(fromByteOffset: kx * 4, as: SIMD8<Float>.self)
+                    let (lo, hi) = validColumns(kx)
+                    for (slot, oy) in rows.enumerated() {
+                        let iy = oy * s - p + ky
+                        let dst = row + slot * ow
+                        guard iy >= 0 && iy < h else {
+                            dst.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let src = image + iy * w
+                        for ox in 0..<lo { dst[ox] = 0 }
+                        if s == 1 {
+                            (dst + lo).update(from: src + (lo - p + kx), count: hi - lo)
+                        } else {
+                            for ox in lo..<hi { dst[ox] = src[ox * s - p + kx] }
+                        }
+                        for ox in hi..<ow { dst[ox] = 0 }
+                    }
+                    row += n
                 }
             }
-            UnsafeMutableRawPointer(y + ox).storeBytes(of: acc + bv, as: SIMD8<Float>.self)
-            ox += 8
         }
-        while ox < ow {
-            var acc: Float = 0
-            for ky in 0..<k {
-                let src = padded + (oy + ky) * pw + ox
-                for kx in 0..<k { acc += w[ky * k + kx] * src[kx] }
-            }
-            y[ox] = acc + b
-            ox += 1
+        BLAS.gemm(
+            m: outChannels, n: n, k: patchSize, a: weight.values, lda: patchSize, b: columns, ldb: n, beta: 0, c: y, ldc: n)
+        for c in 0..<outChannels {
+            Vector.affine(y + c * n, y + c * n, count: n, scale: 1, shift: bias.values[c])
         }
     }
 
     /// One sample: `y[Cout, H'W'] = W · im2col(x) + b`. `columns` holds ``columnCount`` floats.
     @inline(__always)
     func forwardSample(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, columns: UnsafeMutablePointer<Float>) {
-        if isSingleChannelDirect {
-            pad(x, into: columns)
-            for oy in 0..<outHeight {
-                for c in 0..<outChannels { directRow(columns, channel: c, row: oy, into: y + c * outputPlane + oy * outWidth) }
-            }
-            return
-        }
         let matrix: UnsafePointer<Float>
         if isPointwise {
             matrix = x

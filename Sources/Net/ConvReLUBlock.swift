@@ -5,9 +5,10 @@
 /// - forward (evaluation): ReLU and an affine map `scale · r + shift` are monotone (non-increasing when
 ///   `scale < 0`), and so is their float32 rounding, so pooling commutes with them exactly: each window's maximum
 ///   (minimum when `scale < 0`) of the raw conv output is taken first, and only the pooled values are rectified and
-///   normalised — the same float32 numbers as the four layers. A single-channel first conv (``Conv2D/isSingleChannelDirect``)
-///   is computed directly, channel by channel, and only on the rows some pooling window reads (even rows for the
-///   musicnn 1x4 / stride-2 pool: half the work); nothing full-size is written.
+///   normalised — the same float32 numbers as the four layers. The convolution is computed only on the rows some
+///   pooling window reads (``Conv2D/forwardSampleRows(_:_:rows:columns:)``: the even rows for the musicnn 1x4 /
+///   stride-2 pool, half the work of the first conv), one sample at a time in worker scratch: nothing full-size
+///   is written to the batch's memory.
 /// - forward (training): each worker convolves its samples into the conv-output buffer `y` and takes each
 ///   (sample, channel) plane's mean and squared deviations of `relu(y)` while the plane is in cache (none with
 ///   fixed statistics, ``BatchNorm2D/fixedStatistics``); then one pass per plane computes `z = scale · relu(y) + shift`
@@ -29,8 +30,11 @@ final class ConvReLUBatchNormPool: Stage {
     var outputShape: [Int] { pool.outputShape }
     private let channels: Int, height: Int, width: Int, pooledHeight: Int, pooledWidth: Int
     private let kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int
-    /// The conv-output rows that some pooling window reads, ascending.
+    /// The conv-output rows that some pooling window reads, ascending (evaluation computes only these).
     private let usedRows: [Int]
+    /// For each conv-output row, its index among ``usedRows`` when evaluation packs the rows, else the row itself
+    /// (`-1` for rows no window reads).
+    private let rowSlots: [Int]
     /// Conv output of the last training forward, `[N, C, H, W]`.
     private let convOutput = Buffer<Float>()
     /// Which input of each window won (`ky · kernelWidth + kx`), `[N, C, H', W']`.
@@ -56,6 +60,9 @@ final class ConvReLUBatchNormPool: Stage {
         var rows = Set<Int>()
         for py in 0..<pool.outHeight { for ky in 0..<pool.kernelHeight { rows.insert(py * pool.strideHeight + ky) } }
         usedRows = rows.sorted()
+        var slots = [Int](repeating: -1, count: conv.outHeight)
+        for (slot, row) in usedRows.enumerated() { slots[row] = usedRows.count < conv.outHeight ? slot : row }
+        rowSlots = slots
     }
 
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, training: Bool, workers: Workers) {
@@ -66,16 +73,17 @@ final class ConvReLUBatchNormPool: Stage {
         guard training else {
             trainedForward = false
             let (scale, shift) = norm.scaleAndShift(training: false)
-            let usedRows = usedRows
+            let usedRows = usedRows, packed = usedRows.count < height, packedPlane = usedRows.count * width
             workers.run(batch: batch) { worker, samples in
                 let columns = scratch[worker].columns.reserve(columnCount)
-                if conv.isSingleChannelDirect {
-                    let y = scratch[worker].plane.reserve(plane)
+                let rowScratch = scratch[worker].gradColumns.reserve(width)
+                if packed {
+                    // Only the rows some window reads, packed: channel planes of usedRows.count rows.
+                    let y = scratch[worker].plane.reserve(channels * packedPlane)
                     for n in samples {
-                        conv.pad(input + n * inCount, into: columns)
+                        conv.forwardSampleRows(input + n * inCount, y, rows: usedRows, columns: columns)
                         for c in 0..<channels {
-                            for oy in usedRows { conv.directRow(columns, channel: c, row: oy, into: y + oy * width) }
-                            poolEvaluation(y, output + (n * channels + c) * pooledPlane, scale: scale[c], shift: shift[c])
+                            poolEvaluation(y + c * packedPlane, output + (n * channels + c) * pooledPlane, scale: scale[c], shift: shift[c], scratch: rowScratch)
                         }
                     }
                 } else {
@@ -83,7 +91,7 @@ final class ConvReLUBatchNormPool: Stage {
                     for n in samples {
                         conv.forwardSample(input + n * inCount, y, columns: columns)
                         for c in 0..<channels {
-                            poolEvaluation(y + c * plane, output + (n * channels + c) * pooledPlane, scale: scale[c], shift: shift[c])
+                            poolEvaluation(y + c * plane, output + (n * channels + c) * pooledPlane, scale: scale[c], shift: shift[c], scratch: rowScratch)
                         }
                     }
                 }
@@ -126,26 +134,52 @@ final class ConvReLUBatchNormPool: Stage {
 
     /// One plane in evaluation: `out = scale · relu(pool(y)) + shift`, pooling by maximum (`scale >= 0`) or
     /// minimum (`scale < 0`) — equal to `maxpool(scale · relu(y) + shift)` in float32 (see the type's
-    /// documentation).
+    /// documentation). `y` holds the plane's rows packed as ``rowSlots`` says (all rows when none is skipped).
+    /// Vectorised: the maxima of every horizontal window start of a row (contiguous loads), combined over the
+    /// window's rows, then every `strideWidth`-th one is kept. `scratch` holds `width` floats. (NaN handling is
+    /// unspecified here, unlike training's PyTorch rule: evaluation outputs only values.)
     @inline(__always)
-    private func poolEvaluation(_ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, scale: Float, shift: Float) {
+    private func poolEvaluation(
+        _ y: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, scale: Float, shift: Float, scratch: UnsafeMutablePointer<Float>
+    ) {
         let (w, kh, kw, sh, sw, pw) = (width, kernelHeight, kernelWidth, strideHeight, strideWidth, pooledWidth)
-        @inline(__always) func run(_ better: (Float, Float) -> Float) {
-            for py in 0..<pooledHeight {
-                let top = y + py * sh * w, row = out + py * pw
-                for px in 0..<pw {
-                    let window = top + px * sw
-                    var m = window[0]
-                    for ky in 0..<kh {
-                        let line = window + ky * w
-                        for kx in 0..<kw { m = better(m, line[kx]) }
+        let span = (pw - 1) * sw + 1  // window starts up to the last one used
+        let minimum = scale < 0
+        let slots = rowSlots
+        for py in 0..<pooledHeight {
+            for ky in 0..<kh {
+                let line = y + slots[py * sh + ky] * w
+                for kx in 0..<kw {
+                    if ky == 0 && kx == 0 {
+                        scratch.update(from: line, count: span)
+                    } else {
+                        Self.combine(into: scratch, line + kx, count: span, minimum: minimum)
                     }
-                    let r = m > 0 ? m : 0
-                    row[px] = scale * r + shift
                 }
             }
+            let row = out + py * pw
+            for px in 0..<pw {
+                let m = scratch[px * sw]
+                row[px] = scale * (m > 0 ? m : 0) + shift
+            }
         }
-        if scale < 0 { run { $1 < $0 ? $1 : $0 } } else { run { $1 > $0 ? $1 : $0 } }
+    }
+
+    /// `dst[i] = max(dst[i], src[i])` (`min` with `minimum`): plain loops over contiguous memory, which the
+    /// compiler vectorises to packed max/min instructions.
+    @inline(__always)
+    static func combine(into dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int, minimum: Bool) {
+        if minimum {
+            for i in 0..<count {
+                let v = src[i], m = dst[i]
+                dst[i] = v < m ? v : m
+            }
+        } else {
+            for i in 0..<count {
+                let v = src[i], m = dst[i]
+                dst[i] = v > m ? v : m
+            }
+        }
     }
 
     /// One plane in training: `z = scale · relu(y) + shift` per window input, the pooled output (the first maximum
