@@ -10,7 +10,7 @@ import Pipeline
 /// The models built from it keep the body's layer indices, so their parameter names match the pre-trained ones:
 /// - probe: body, ``LayerSpec/linearSigmoidAppended(outFeatures:)`` (the tags, `[F]` -> `[F + tags]`), then a
 ///   linear layer to the genre classes;
-/// - fine-tune: body, then a new linear layer to the genre classes.
+/// - fine-tune: the same model, trained further: every layer but the new head is pre-trained.
 public struct PretrainedStart: Sendable {
     public let path: String
     public let checkpoint: Checkpoint
@@ -97,14 +97,10 @@ public struct PretrainedStart: Sendable {
                   classes: bodyFeatures + tags)
     }
 
-    /// The body alone: `[N] + inputShape` -> `[N, bodyFeatures]` (the features a fine-tuned head sees).
-    public func bodySpec() -> ModelSpec {
-        ModelSpec(inputShape: inputShape, layers: bodyLayers, classes: bodyFeatures)
-    }
-
-    /// Body and a new linear layer to `classes`.
+    /// The fine-tuned model: the probe's (``probeSpec(classes:)``), whose layers but the last are the pre-trained
+    /// network (body and tag layer) and whose last is the new linear head on `[pool5, tags]`.
     public func finetuneSpec(classes: Int) -> ModelSpec {
-        ModelSpec(inputShape: inputShape, layers: bodyLayers + [.linear(outFeatures: classes)], classes: classes)
+        probeSpec(classes: classes)
     }
 
     /// The index of the layer a state name belongs to (`"21.conv.weight"` -> 21).

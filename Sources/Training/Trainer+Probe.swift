@@ -34,28 +34,15 @@ extension Trainer {
         let clock = ContinuousClock()
         let began = clock.now
         let frames = config.model.cropFrames, hop = config.windowHop
-        let embedder = try start.model(spec: start.embeddingSpec(), seed: config.train.seed, includingTags: true)
         let cache = EmbeddingCache(directory: run.directory)
-        var keys: [String: String] = [:]
-        for split in ["train", "valid"] {
-            keys[split] = try EmbeddingCache.key(initPath: start.path, dataset: dataset, split: split,
-                                                 windowFrames: frames, windowHop: hop)
-        }
-        var windowCount = 0
         let embedStart = clock.now
-        let (embeddings, computed) = try cache.embeddings(splits: ["train", "valid"], keys: keys) {
-            (split) throws(TrainingError) -> ClipEmbeddings in
-            let t0 = clock.now
-            let e = try ClipEmbedder.embed(model: embedder, dataset: dataset, split: split, windowFrames: frames,
-                                           windowHop: hop) { done, total in
-                progress.progress(phase: "embedding the \(split) clips, batches", done: done, total: total,
-                                  elapsed: (clock.now - t0).seconds)
-            }
+        let (embeddings, computed) = try clipEmbeddings(dataset: dataset, start: start, frames: frames, hop: hop)
+        let embeddingSeconds = (clock.now - embedStart).seconds
+        var windowCount = 0
+        for split in computed {
             windowCount += try EvaluationWindows(dataset: dataset, split: split, cropFrames: frames, hop: hop,
                                                  prefetch: false).windowCount
-            return e
         }
-        let embeddingSeconds = (clock.now - embedStart).seconds
         if computed.isEmpty {
             progress.message("embeddings of the train and valid clips read from \(cache.path)")
         } else {
@@ -127,35 +114,44 @@ extension Trainer {
 }
 
 extension Trainer {
-    /// `[finetune] head_init = "probe"`: the linear probe of `[probe]` fitted on the body's features of the train
-    /// clips (chosen on the valid clips, embeddings cached in `body-embeddings.h5`), as the new head's weights.
+    /// `[finetune] head_init = "probe"`: the linear probe of `[probe]` fitted on the train clips' embeddings (the
+    /// network's `pool5` and tags, as `mode = "probe"` computes them; chosen on the valid clips, cached in
+    /// `embeddings.h5`), as the new head's weights: fine-tuning starts from the probe.
     func probeHead(dataset: ShardDataset, start: PretrainedStart) throws(TrainingError) -> (weight: Tensor, bias: Tensor) {
         let config = run.configuration
         let frames = config.model.cropFrames, hop = config.windowHop
-        let body = try start.model(spec: start.bodySpec(), seed: config.train.seed, includingTags: false)
-        let cache = EmbeddingCache(directory: run.directory, name: "body-embeddings.h5")
+        let (embeddings, _) = try clipEmbeddings(dataset: dataset, start: start, frames: frames, hop: hop)
+        let fit = LinearProbe.fit(train: embeddings["train"]!, valid: embeddings["valid"]!,
+                                  classes: dataset.classes.count, cGrid: config.probe.cGrid,
+                                  maxIterations: config.probe.maxIterations)
+        let chosen = fit.grid.first { $0.c == fit.c }!
+        progress.message(String(format: "fine-tuning: the new head starts as the linear probe (C %g: train acc %.3f, "
+                                + "valid acc %.3f)", fit.c, chosen.trainAccuracy, chosen.validAccuracy))
+        return fit.foldedLinear()
+    }
+
+    /// The train and valid clips' embeddings from the frozen network (`embeddings.h5`: read when cached under the
+    /// same key, else computed), with the splits computed and their window count.
+    func clipEmbeddings(dataset: ShardDataset, start: PretrainedStart, frames: Int, hop: Int)
+        throws(TrainingError) -> (embeddings: [String: ClipEmbeddings], computed: [String])
+    {
+        let embedder = try start.model(spec: start.embeddingSpec(), seed: run.configuration.train.seed,
+                                       includingTags: true)
+        let cache = EmbeddingCache(directory: run.directory)
         var keys: [String: String] = [:]
         for split in ["train", "valid"] {
             keys[split] = try EmbeddingCache.key(initPath: start.path, dataset: dataset, split: split,
                                                  windowFrames: frames, windowHop: hop)
         }
         let clock = ContinuousClock()
-        let (embeddings, _) = try cache.embeddings(splits: ["train", "valid"], keys: keys) {
+        return try cache.embeddings(splits: ["train", "valid"], keys: keys) {
             (split) throws(TrainingError) -> ClipEmbeddings in
             let t0 = clock.now
-            return try ClipEmbedder.embed(model: body, dataset: dataset, split: split, windowFrames: frames,
+            return try ClipEmbedder.embed(model: embedder, dataset: dataset, split: split, windowFrames: frames,
                                           windowHop: hop) { done, total in
-                progress.progress(phase: "head init: the body's features of the \(split) clips, batches", done: done,
-                                  total: total, elapsed: (clock.now - t0).seconds)
+                progress.progress(phase: "embedding the \(split) clips, batches", done: done, total: total,
+                                  elapsed: (clock.now - t0).seconds)
             }
         }
-        let fit = LinearProbe.fit(train: embeddings["train"]!, valid: embeddings["valid"]!,
-                                  classes: dataset.classes.count, cGrid: config.probe.cGrid,
-                                  maxIterations: config.probe.maxIterations)
-        let chosen = fit.grid.first { $0.c == fit.c }!
-        progress.message(String(format: "fine-tuning: the new head starts as the linear probe on the body's features "
-                                + "(C %g: train acc %.3f, valid acc %.3f)", fit.c, chosen.trainAccuracy,
-                                chosen.validAccuracy))
-        return fit.foldedLinear()
     }
 }

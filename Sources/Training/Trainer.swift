@@ -101,7 +101,7 @@ public struct Trainer {
         var provenance: [String: String] = [:]
         if config.train.mode == .finetune, let pretrained {
             spec = pretrained.finetuneSpec(classes: dataset.classes.count)
-            model = try pretrained.model(spec: spec, seed: config.train.seed, includingTags: false)
+            model = try pretrained.model(spec: spec, seed: config.train.seed, includingTags: true)
             provenance = pretrained.provenance(mode: .finetune)
             if !resume && config.finetune.headInit == .probe {
                 let head = spec.layers.count - 1

@@ -6,8 +6,9 @@ public import Net
 /// fine-tuning use it, on random input of its shape, for comparison with PyTorch
 /// (`scripts/musicnn_torch.py bench` times the same network):
 /// - embedding: evaluation forwards of the probe's embedding model (body + tags), windows per second;
-/// - fine-tuning: training steps (forward, softmax cross-entropy, backward, AdamW) of the body + a new 10-way head,
-///   the body unfrozen with batch norm in evaluation mode (`[finetune] freeze_batch_norm`), samples per second;
+/// - fine-tuning: training steps (forward, softmax cross-entropy, backward, AdamW) of the fine-tuned model (the
+///   network with its tags appended, a new 10-way head), everything unfrozen with batch norm in evaluation mode
+///   (`[finetune] freeze_batch_norm`), samples per second;
 /// - head only: the same with the body frozen (its forward only), samples per second.
 /// Meaningful only in release builds; never called by a test.
 public enum TransferBenchmark {
@@ -36,7 +37,7 @@ public enum TransferBenchmark {
         embedder.parallelism = .batch(threads: threads)
         let embedding = seconds { _ = embedder.forward(input, training: false) }
 
-        let model = try pretrained.model(spec: pretrained.finetuneSpec(classes: 10), seed: 1, includingTags: false)
+        let model = try pretrained.model(spec: pretrained.finetuneSpec(classes: 10), seed: 1, includingTags: true)
         model.parallelism = .batch(threads: threads)
         let optimizer = Adam.adamW(parameters: model.parameters, learningRate: 1e-4, weightDecay: 1e-4)
         func step() {
@@ -46,7 +47,7 @@ public enum TransferBenchmark {
             model.backward(gradient)
             optimizer.step()
         }
-        let plan = FinetunePlan(TrainingConfiguration.Finetune(), bodyLayers: pretrained.bodyLayers.count)
+        let plan = FinetunePlan(TrainingConfiguration.Finetune(), bodyLayers: pretrained.bodyLayers.count + 1)
         _ = plan.apply(to: model, epoch: plan.headEpochs + 1)
         let finetune = seconds(step)
         _ = plan.apply(to: model, epoch: 1)

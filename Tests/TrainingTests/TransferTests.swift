@@ -87,11 +87,12 @@ func writeTinyPretrained(to path: String, shards: String) throws -> Checkpoint {
         let trainer = Trainer(run: TrainingRun(shards: shards, directory: dir.file("run"), configuration: config))
         _ = try trainer.train(stopAfterEpoch: 1)
         let afterHead = try Checkpoint.read(from: dir.file("run/last.h5"))
-        let body = pretrained.modelState.filter { !$0.key.hasPrefix("27.") }
+        // Every pre-trained layer (the body and the tag layer, 0...27) is frozen in the head epoch.
+        let body = pretrained.modelState
         for (name, tensor) in body { #expect(afterHead.modelState[name] == tensor, "\(name) moved in the head epoch") }
-        #expect(afterHead.modelState["27.linear.weight"]?.shape == [10, 8])
-        // The head started as the linear probe on the body's features (cached beside the run).
-        #expect(FileManager.default.fileExists(atPath: dir.file("run/body-embeddings.h5")))
+        #expect(afterHead.modelState["28.linear.weight"]?.shape == [10, 8 + 6])
+        // The head started as the linear probe on the clips' embeddings (cached beside the run).
+        #expect(FileManager.default.fileExists(atPath: dir.file("run/embeddings.h5")))
         _ = try trainer.train(resume: true)
         let last = try Checkpoint.read(from: dir.file("run/last.h5"))
         #expect(last.epoch == 3 && last.provenance["mode"] == "finetune")
