@@ -32,82 +32,75 @@ public enum NetBenchmark {
     public static func trainingThroughput(
         spec: ModelSpec, batch: Int, steps: Int, parallelism: Parallelism, warmUpSteps: Int = 3
     ) throws(NetError) -> (trainSamplesPerSecond: Double, evalSamplesPerSecond: Double) {
-        precondition(batch >= 1 && steps >= 1, "NetBenchmark: batch and steps must be >= 1")
-        let model = try Sequential(spec: spec, seed: 1)
-        model.parallelism = parallelism
-        var generator = SplitMix64(seed: 2)
-        let input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
-        let labels = (0..<batch).map { _ in Int(generator.next() % UInt64(spec.classes)) }
-        let optimizer = Adam(parameters: model.parameters, learningRate: 1e-3)
-
-        func trainStep() {
-            let logits = model.forward(input, training: true)
-            let (_, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels)
-            model.zeroGradients()
-            model.backward(gradient)
-            optimizer.step()
-        }
-        for _ in 0..<warmUpSteps { trainStep() }
-        var start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { trainStep() }
-        let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-
-        for _ in 0..<warmUpSteps { _ = model.forward(input, training: false) }
-        start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { _ = model.forward(input, training: false) }
-        let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return (Double(batch * steps) / trainSeconds, Double(batch * steps) / evalSeconds)
+        let bench = try Bench(spec: spec, batch: batch, parallelism: parallelism)
+        let optimizer = Adam(parameters: bench.model.parameters, learningRate: 1e-3)
+        let train = bench.rate(steps: steps, warmUp: warmUpSteps) { bench.trainStep(optimizer) }
+        let eval = bench.rate(steps: steps, warmUp: warmUpSteps) { _ = bench.model.forward(bench.input, training: false) }
+        return (train, eval)
     }
-}
 
-extension NetBenchmark {
     /// Evaluation throughput of `spec` (samples per second): `batches` forwards in evaluation mode (no dropout,
     /// batch norm with running statistics) of `batch` random samples `[batch] + spec.inputShape`, after
     /// `warmUpBatches` untimed ones, on random weights — what embedding extraction or tagging costs per patch
     /// (e.g. ``ModelSpec/musicnnVGG(tags:filters:inputShape:)`` on 3 s patches `[N, 1, 96, 187]`; compare
-    /// `scripts/bench_musicnn_torch.py`). Meaningful only in release builds.
+    /// `scripts/musicnn_torch.py bench`). Meaningful only in release builds.
     public static func inferenceThroughput(
         spec: ModelSpec, batch: Int, batches: Int, parallelism: Parallelism, warmUpBatches: Int = 2
     ) throws(NetError) -> Double {
-        precondition(batch >= 1 && batches >= 1, "NetBenchmark: batch and batches must be >= 1")
-        let model = try Sequential(spec: spec, seed: 1)
-        model.parallelism = parallelism
-        var generator = SplitMix64(seed: 2)
-        let input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
-        for _ in 0..<warmUpBatches { _ = model.forward(input, training: false) }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<batches { _ = model.forward(input, training: false) }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return Double(batch * batches) / seconds
+        let bench = try Bench(spec: spec, batch: batch, parallelism: parallelism)
+        return bench.rate(steps: batches, warmUp: warmUpBatches) { _ = bench.model.forward(bench.input, training: false) }
     }
 
     /// Fine-tuning throughput of `spec` (samples per second) with layers `[0, frozenLayerCount)` frozen
-    /// (``Sequential/frozenLayerCount``): `steps` training steps (forward, softmax cross-entropy against random
-    /// labels, zero gradients, backward, Adam on ``Sequential/trainableParameters``) on `batch` random samples,
-    /// after `warmUpSteps` untimed ones. For the musicnn fine-tune model (body + linear(classes)), frozen 27
-    /// trains the head only, 0 trains everything. Meaningful only in release builds.
+    /// (``Sequential/frozenLayerCount``) and, with `batchNormInEvaluationMode`, every batch norm on its running
+    /// statistics: `steps` training steps (forward, softmax cross-entropy against random labels, zero gradients,
+    /// backward, AdamW on ``Sequential/trainableParameters``) on `batch` random samples, after `warmUpSteps`
+    /// untimed ones. For a fine-tuned pre-trained network, frozen = every layer but the head trains the head only,
+    /// 0 trains everything. Meaningful only in release builds.
     public static func fineTuneThroughput(
-        spec: ModelSpec, frozenLayerCount: Int, batch: Int, steps: Int, parallelism: Parallelism, warmUpSteps: Int = 2
+        spec: ModelSpec, frozenLayerCount: Int, batchNormInEvaluationMode: Bool = false, batch: Int, steps: Int,
+        parallelism: Parallelism, warmUpSteps: Int = 2
     ) throws(NetError) -> Double {
-        precondition(batch >= 1 && steps >= 1, "NetBenchmark: batch and steps must be >= 1")
-        let model = try Sequential(spec: spec, seed: 1)
-        model.parallelism = parallelism
-        model.frozenLayerCount = frozenLayerCount
-        var generator = SplitMix64(seed: 2)
-        let input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
-        let labels = (0..<batch).map { _ in Int(generator.next() % UInt64(spec.classes)) }
-        let optimizer = Adam(parameters: model.trainableParameters, learningRate: 1e-4)
-        func step() {
+        let bench = try Bench(spec: spec, batch: batch, parallelism: parallelism)
+        bench.model.frozenLayerCount = frozenLayerCount
+        bench.model.batchNormInEvaluationMode = batchNormInEvaluationMode
+        let optimizer = Adam.adamW(parameters: bench.model.trainableParameters, learningRate: 1e-4, weightDecay: 1e-4)
+        return bench.rate(steps: steps, warmUp: warmUpSteps) { bench.trainStep(optimizer) }
+    }
+
+    /// A model of `spec` with seeded weights, a random batch and random labels.
+    private struct Bench {
+        let model: Sequential
+        let input: Tensor
+        let labels: [Int]
+        let batch: Int
+
+        init(spec: ModelSpec, batch: Int, parallelism: Parallelism) throws(NetError) {
+            precondition(batch >= 1, "NetBenchmark: the batch must be >= 1")
+            model = try Sequential(spec: spec, seed: 1)
+            model.parallelism = parallelism
+            var generator = SplitMix64(seed: 2)
+            input = Tensor(shape: [batch] + spec.inputShape, normalStandardDeviation: 1, generator: &generator)
+            labels = (0..<batch).map { _ in Int(generator.next() % UInt64(spec.classes)) }
+            self.batch = batch
+        }
+
+        /// Forward in training mode, softmax cross-entropy, zero gradients, backward, an optimizer step.
+        func trainStep(_ optimizer: any Optimizer) {
             let logits = model.forward(input, training: true)
             let (_, gradient) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels)
             model.zeroGradients()
             model.backward(gradient)
             optimizer.step()
         }
-        for _ in 0..<warmUpSteps { step() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { step() }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return Double(batch * steps) / seconds
+
+        /// Samples per second of `steps` calls of `body` after `warmUp` untimed ones.
+        func rate(steps: Int, warmUp: Int, _ body: () -> Void) -> Double {
+            precondition(steps >= 1, "NetBenchmark: steps must be >= 1")
+            for _ in 0..<warmUp { body() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps { body() }
+            return Double(batch * steps) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
     }
 }
