@@ -41,7 +41,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from musicnn_torch import FRAMES, MELS, embed, load_checkpoint, write_json  # noqa: E402
-from torch_crossval import f1_scores, load_split, windows  # noqa: E402
+from torch_crossval import load_split, test_scores, windows  # noqa: E402
 
 GRID = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10]
 SPLITS = ("train", "valid", "test")
@@ -179,17 +179,9 @@ def main():
     predictions = probabilities(classifier, x["test"], K).argmax(1)
     train_accuracy = float((probabilities(classifier, x["train"], K).argmax(1) == y["train"]).mean())
     ty = y["test"]
-    confusion = [[0] * K for _ in range(K)]
-    for truth, guess in zip(ty, predictions):
-        confusion[int(truth)][int(guess)] += 1
-    f1 = f1_scores(confusion)
-    support = [sum(row) for row in confusion]
-    predicted = [sum(row[c] for row in confusion) for c in range(K)]
-    scored = [f for f, n, m in zip(f1, support, predicted) if n + m > 0]  # GenreKit's macro-F1: classes present
-    result = {
-        "accuracy": float((predictions == ty).mean()), "macro_f1": sum(scored) / len(scored),
-        "per_class": [{"class": c, "f1": f, "support": n} for c, f, n in zip(classes, f1, support)],
-        "confusion": confusion, "classes": classes, "chosen_C": chosen, "grid": grid,
+    result = test_scores(ty, predictions, classes)
+    result.update({
+        "chosen_C": chosen, "grid": grid,
         "train_accuracy": train_accuracy, "valid_accuracy": best[1] / len(y["valid"]),
         "clips": {split: len(y[split]) for split in SPLITS},
         "windows": {split: int(data[split]["windows"].sum()) for split in SPLITS},
@@ -197,7 +189,7 @@ def main():
         "seconds": time.perf_counter() - started_run,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "checkpoint": args.checkpoint, "embeddings_in": args.embeddings_in, "torch": torch.__version__, "sklearn": sklearn.__version__,
-    }
+    })
     print(f"test accuracy {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f} over {len(ty)} clips "
           f"(C {chosen:g}; embeddings {embedding_seconds:.0f} s, fits {fit_seconds:.1f} s)")
     write_json(result, args.json)

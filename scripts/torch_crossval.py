@@ -195,6 +195,25 @@ def epoch_order(rng, labels, balance, classes):
     return rng.permutation(np.concatenate(positions))
 
 
+def test_scores(truths, predictions, classes):
+    """Accuracy, macro-F1 (over the classes present in the truth or the predictions, as GenreKit), per-class F1
+    with support, and the confusion matrix (rows truth, columns prediction) of clip-level predictions."""
+    K = len(classes)
+    confusion = [[0] * K for _ in range(K)]
+    for truth, guess in zip(truths, predictions):
+        confusion[int(truth)][int(guess)] += 1
+    f1 = f1_scores(confusion)
+    support = [sum(row) for row in confusion]
+    predicted = [sum(row[c] for row in confusion) for c in range(K)]
+    scored = [f for f, n, m in zip(f1, support, predicted) if n + m > 0]
+    correct = sum(confusion[c][c] for c in range(K))
+    return {
+        "accuracy": correct / max(len(truths), 1), "macro_f1": sum(scored) / len(scored),
+        "per_class": [{"class": c, "f1": f, "support": n} for c, f, n in zip(classes, f1, support)],
+        "confusion": confusion, "classes": classes,
+    }
+
+
 def f1_scores(confusion):
     scores = []
     for c in range(len(confusion)):
@@ -305,20 +324,12 @@ def main():
     net.eval()
     tx, ty, ts, _, _ = test
     predictions = clip_logits(net, tx, ts, crop, hop, pipeline).argmax(1).numpy()
-    confusion = [[0] * K for _ in range(K)]
-    for truth, guess in zip(ty, predictions):
-        confusion[int(truth)][int(guess)] += 1
-    f1 = f1_scores(confusion)
-    support = [sum(row) for row in confusion]
-    predicted = [sum(row[c] for row in confusion) for c in range(K)]
-    scored = [f for f, n, m in zip(f1, support, predicted) if n + m > 0]  # GenreKit's macro-F1: classes present
-    result = {
-        "accuracy": float((predictions == ty).mean()), "macro_f1": sum(scored) / len(scored),
-        "per_class": [{"class": c, "f1": f, "support": n} for c, f, n in zip(classes, f1, support)],
-        "confusion": confusion, "classes": classes, "best_epoch": best_epoch,
+    result = test_scores(ty, predictions, classes)
+    result.update({
+        "best_epoch": best_epoch,
         "seconds": time.perf_counter() - started_run, "train_samples_per_s": seen_total / max(train_seconds, 1e-9),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch": torch.__version__,
-    }
+    })
     print(f"test accuracy {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f} over {len(ty)} clips "
           f"(best epoch {best_epoch}, {result['seconds']:.0f} s)")
     if args.json:
