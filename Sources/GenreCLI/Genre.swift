@@ -32,9 +32,14 @@ struct Genre: ParsableCommand {
         }
     }
 
-    /// Whether `command` is one of `subcommands` (not ArgumentParser's built-in help command, whose `run()` throws
-    /// the help request for `exit(withError:)` to print).
+    /// Whether `command` is one of `subcommands` or of theirs (`pretrained import`), not ArgumentParser's built-in
+    /// help command (whose `run()` throws the help request for `exit(withError:)` to print).
     private static func isGenreCommand(_ command: any ParsableCommand) -> Bool {
-        configuration.subcommands.contains { ObjectIdentifier($0) == ObjectIdentifier(type(of: command)) }
+        func contains(_ commands: [any ParsableCommand.Type]) -> Bool {
+            commands.contains {
+                ObjectIdentifier($0) == ObjectIdentifier(type(of: command)) || contains($0.configuration.subcommands)
+            }
+        }
+        return contains(configuration.subcommands)
     }
 }

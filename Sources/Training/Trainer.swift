@@ -79,12 +79,12 @@ public struct Trainer {
     public func train(resume: Bool = false, stopAfterEpoch: Int? = nil) throws(TrainingError) -> TrainingSummary {
         let config = run.configuration
         let dataset = try ShardDataset(directory: run.shards, requiredSplits: ["train", "valid"])
+        let pretrained = try config.model.initCheckpoint.map { (path) throws(TrainingError) in try PretrainedStart(path: path) }
+        if let pretrained { try pretrained.checkCompatible(dataset: dataset, cropFrames: config.model.cropFrames) }
         guard dataset.frames >= config.model.cropFrames else {
             throw .invalidOptions(directory: run.shards, reason: "clips have \(dataset.frames) frames, fewer than "
                                   + "the \(config.model.cropFrames)-frame crops (model.crop_frames)")
         }
-        let pretrained = try config.model.initCheckpoint.map { (path) throws(TrainingError) in try PretrainedStart(path: path) }
-        if let pretrained { try pretrained.checkCompatible(dataset: dataset, cropFrames: config.model.cropFrames) }
         let parameters = shardParametersJSON(dataset.parameters)
         do {
             try FileManager.default.createDirectory(atPath: run.directory, withIntermediateDirectories: true)
