@@ -99,8 +99,13 @@ public struct PretrainedStart: Sendable {
 
     /// The fine-tuned model: the probe's (``probeSpec(classes:)``), whose layers but the last are the pre-trained
     /// network (body and tag layer) and whose last is the new linear head on `[pool5, tags]`.
-    public func finetuneSpec(classes: Int) -> ModelSpec {
-        probeSpec(classes: classes)
+    /// With `bodyDropout` false, the pre-trained layers' dropouts are set to 0 (no parameter names change).
+    public func finetuneSpec(classes: Int, bodyDropout: Bool = true) -> ModelSpec {
+        var spec = probeSpec(classes: classes)
+        if !bodyDropout {
+            spec.layers = spec.layers.map { if case .dropout = $0 { .dropout(0) } else { $0 } }
+        }
+        return spec
     }
 
     /// The index of the layer a state name belongs to (`"21.conv.weight"` -> 21).

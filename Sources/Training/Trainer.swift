@@ -100,7 +100,7 @@ public struct Trainer {
         let model: Sequential
         var provenance: [String: String] = [:]
         if config.train.mode == .finetune, let pretrained {
-            spec = pretrained.finetuneSpec(classes: dataset.classes.count)
+            spec = pretrained.finetuneSpec(classes: dataset.classes.count, bodyDropout: config.finetune.bodyDropout)
             model = try pretrained.model(spec: spec, seed: config.train.seed, includingTags: true)
             provenance = pretrained.provenance(mode: .finetune)
             if !resume && config.finetune.headInit == .probe {

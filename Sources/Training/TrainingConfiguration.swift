@@ -149,6 +149,9 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         /// good classifier and the pre-trained features are not pulled about by a random head (Kumar et al. 2022,
         /// "linear probing then fine-tuning"); `random`: He-normal from the seed.
         public var headInit: HeadInitialisation = .probe
+        /// Whether the pre-trained layers' dropouts (musicnn: 0.25 after each of the first four blocks, 0.5 on
+        /// `pool5`) stay active once they train; false makes them the identity (the model's spec records 0).
+        public var bodyDropout: Bool = true
         public init() {}
     }
 
@@ -399,7 +402,7 @@ extension TrainingConfiguration.Probe {
 extension TrainingConfiguration.Finetune {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case headEpochs = "head_epochs", bodyLearningRateScale = "body_learning_rate_scale"
-        case freezeBatchNorm = "freeze_batch_norm", headInit = "head_init"
+        case freezeBatchNorm = "freeze_batch_norm", headInit = "head_init", bodyDropout = "body_dropout"
     }
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -408,5 +411,6 @@ extension TrainingConfiguration.Finetune {
         bodyLearningRateScale = try c.number(.bodyLearningRateScale) ?? Self().bodyLearningRateScale
         freezeBatchNorm = try c.value(.freezeBatchNorm, default: Self().freezeBatchNorm)
         headInit = try c.choice(.headInit, default: Self().headInit)
+        bodyDropout = try c.value(.bodyDropout, default: Self().bodyDropout)
     }
 }

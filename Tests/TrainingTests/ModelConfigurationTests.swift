@@ -81,11 +81,13 @@ import Testing
             body_learning_rate_scale = 0.05
             freeze_batch_norm = false
             head_init = "random"
+            body_dropout = false
             """)
         #expect(c.model.initCheckpoint == "models/x.h5" && c.train.mode == .finetune)
         #expect(c.probe.cGrid == [0.01, 1, 10] && c.probe.maxIterations == 50)
         #expect(c.finetune.headEpochs == 2 && c.finetune.bodyLearningRateScale == 0.05 && !c.finetune.freezeBatchNorm)
         #expect(c.finetune.headInit == .random && TrainingConfiguration().finetune.headInit == .probe)
+        #expect(!c.finetune.bodyDropout && TrainingConfiguration().finetune.bodyDropout)
         #expect(try TrainingConfiguration.fromJSON(c.jsonText()) == c)
         let defaults = TrainingConfiguration()
         #expect(defaults.train.mode == .scratch && defaults.model.initCheckpoint == nil)

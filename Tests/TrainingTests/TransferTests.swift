@@ -106,6 +106,20 @@ func writeTinyPretrained(to path: String, shards: String) throws -> Checkpoint {
         #expect(outcome.result.clips == 20)
     }
 
+    /// The fine-tuned model is the probe's; without body dropout its dropouts are 0 and its parameter names unchanged.
+    @Test func finetuneSpecKeepsTheProbesNames() throws {
+        let shards = try LearnableFixture.shardFolder.get()
+        let dir = try TemporaryDirectory("spec")
+        _ = try writeTinyPretrained(to: dir.file("tiny.h5"), shards: shards)
+        let start = try PretrainedStart(path: dir.file("tiny.h5"))
+        #expect(start.finetuneSpec(classes: 10) == start.probeSpec(classes: 10))
+        let quiet = start.finetuneSpec(classes: 10, bodyDropout: false)
+        #expect(quiet.layers.filter { if case .dropout(let p) = $0 { p != 0 } else { false } }.isEmpty)
+        #expect(quiet.layers.count == 29)
+        let names = try Sequential(spec: quiet, seed: 1).stateDictionary().keys.sorted()
+        #expect(names == (try Sequential(spec: start.probeSpec(classes: 10), seed: 1).stateDictionary().keys.sorted()))
+    }
+
     /// Shards made with another front end, or a crop other than the network's input, are refused with one line.
     @Test func refusesFeaturesTheNetworkWasNotTrainedOn() throws {
         let shards = try LearnableFixture.shardFolder.get()
