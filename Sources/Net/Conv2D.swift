@@ -118,33 +118,8 @@ final class Conv2D: Layer {
     /// ``forwardSample(_:_:columns:)`` restricted to those columns (for a pooling stage that reads only some
     /// rows). `columns` holds ``columnCount`` floats.
     func forwardSampleRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: [Int], columns: UnsafeMutablePointer<Float>) {
-        let h = height, w = width, ow = outWidth, k = kernel, p = padding, s = stride, n = rows.count * ow
-        var row = columns
-        for c in 0..<inChannels {
-            let image = x + c * h * w
-            for ky in 0..<k {
-                for kx in 0..<k {
-                    let (lo, hi) = validColumns(kx)
-                    for (slot, oy) in rows.enumerated() {
-                        let iy = oy * s - p + ky
-                        let dst = row + slot * ow
-                        guard iy >= 0 && iy < h else {
-                            dst.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        let src = image + iy * w
-                        for ox in 0..<lo { dst[ox] = 0 }
-                        if s == 1 {
-                            (dst + lo).update(from: src + (lo - p + kx), count: hi - lo)
-                        } else {
-                            for ox in lo..<hi { dst[ox] = src[ox * s - p + kx] }
-                        }
-                        for ox in hi..<ow { dst[ox] = 0 }
-                    }
-                    row += n
-                }
-            }
-        }
+        let n = rows.count * outWidth
+        im2col(x, columns, rows: rows)
         BLAS.gemm(
             m: outChannels, n: n, k: patchSize, a: weight.values, lda: patchSize, b: columns, ldb: n, beta: 0, c: y, ldc: n)
         for c in 0..<outChannels {
@@ -219,16 +194,23 @@ final class Conv2D: Layer {
     /// Unfolds one sample `[Cin, H, W]` into `columns[(c·k + ky)·k + kx][oy·W' + ox] = x[c][oy·s - p + ky][ox·s - p + kx]`
     /// (zero outside the image).
     func im2col(_ x: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>) {
-        let h = height, w = width, oh = outHeight, ow = outWidth, k = kernel, p = padding, s = stride
+        im2col(x, columns, rows: 0..<outHeight)
+    }
+
+    /// ``im2col(_:_:)`` restricted to the output rows `rows` (ascending), packed: the entries of `rows[r]` at column
+    /// offset `r·W'` of each of the `rows.count·W'`-long rows of `columns`.
+    @inline(__always)
+    func im2col<Rows: RandomAccessCollection<Int>>(_ x: UnsafePointer<Float>, _ columns: UnsafeMutablePointer<Float>, rows: Rows) {
+        let h = height, w = width, ow = outWidth, k = kernel, p = padding, s = stride, n = rows.count * ow
         var row = columns
         for c in 0..<inChannels {
             let image = x + c * h * w
             for ky in 0..<k {
                 for kx in 0..<k {
                     let (lo, hi) = validColumns(kx)
-                    for oy in 0..<oh {
+                    for (slot, oy) in rows.enumerated() {
                         let iy = oy * s - p + ky
-                        let dst = row + oy * ow
+                        let dst = row + slot * ow
                         guard iy >= 0 && iy < h else {
                             dst.update(repeating: 0, count: ow)
                             continue
@@ -242,7 +224,7 @@ final class Conv2D: Layer {
                         }
                         for ox in hi..<ow { dst[ox] = 0 }
                     }
-                    row += oh * ow
+                    row += n
                 }
             }
         }

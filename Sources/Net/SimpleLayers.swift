@@ -274,10 +274,19 @@ final class Linear: Layer {
         self.outFeatures = outFeatures
         inputShape = [inFeatures]
         outputShape = [outFeatures]
-        weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures])
-        bias = Parameter(name: "\(name).bias", shape: [outFeatures])
+        (weight, bias) = Linear.heNormalParameters(name: name, inFeatures: inFeatures, outFeatures: outFeatures,
+                                                   generator: &generator)
+    }
+
+    /// `"<name>.weight"` `[out, in]` He-normal (fan in) and `"<name>.bias"` zero: every linear layer's start.
+    static func heNormalParameters(name: String, inFeatures: Int, outFeatures: Int, generator: inout SplitMix64)
+        -> (weight: Parameter, bias: Parameter)
+    {
+        let weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures])
+        let bias = Parameter(name: "\(name).bias", shape: [outFeatures])
         let std = Float((2.0 / Double(inFeatures)).squareRoot())
         for i in 0..<weight.count { weight.values[i] = Float(generator.normal()) * std }
+        return (weight, bias)
     }
 
     var parameters: [Parameter] { [weight, bias] }
@@ -347,10 +356,8 @@ final class LinearSigmoidAppended: Layer {
         self.outFeatures = outFeatures
         inputShape = [inFeatures]
         outputShape = [inFeatures + outFeatures]
-        weight = Parameter(name: "\(name).weight", shape: [outFeatures, inFeatures])
-        bias = Parameter(name: "\(name).bias", shape: [outFeatures])
-        let std = Float((2.0 / Double(inFeatures)).squareRoot())
-        for i in 0..<weight.count { weight.values[i] = Float(generator.normal()) * std }
+        (weight, bias) = Linear.heNormalParameters(name: name, inFeatures: inFeatures, outFeatures: outFeatures,
+                                                   generator: &generator)
     }
 
     var parameters: [Parameter] { [weight, bias] }
