@@ -29,26 +29,32 @@ import Testing
         let fused = try Sequential(spec: Self.spec, seed: 5, fusing: true)
         let plain = try Sequential(spec: Self.spec, seed: 5, fusing: false)
         #expect(fused.stages.count == 5 && plain.stages.count == 11)
-        fused.parallelism = .batch(threads: threads)
-        plain.parallelism = .batch(threads: threads)
         var g = SplitMix64(seed: 6)
         let x = Tensor(shape: [3, 2, 12, 10], normalStandardDeviation: 1, generator: &g)
-        let labels = [0, 2, 1]
+        Self.expectFusedMatchesPlain(fused, plain, input: x, labels: [0, 2, 1], threads: threads)
+    }
+
+    /// Two rounds of training forward, backward and evaluation forward through `fused` and `plain` (the same spec
+    /// and seed): logits, gradients and running statistics agree within their rounding bounds.
+    static func expectFusedMatchesPlain(_ fused: Sequential, _ plain: Sequential, input x: Tensor, labels: [Int], threads: Int) {
+        fused.parallelism = .batch(threads: threads)
+        plain.parallelism = .batch(threads: threads)
+        let batch = x.shape[0]
         var stateBounds = [String: [Double]]()
         for round in 0..<2 {
-            let bounds = RoundingBounds(stages: plain.stages, input: x.scalars, batch: 3, objective: .crossEntropy(labels: labels))
+            let bounds = RoundingBounds(stages: plain.stages, input: x.scalars, batch: batch, objective: .crossEntropy(labels: labels))
             let a = fused.forward(x, training: true), b = plain.forward(x, training: true)
             expectClose(a.scalars, b.scalars, bound: bounds.logits, "round \(round) training logits")
             fused.zeroGradients()
             plain.zeroGradients()
             fused.backward(SoftmaxCrossEntropy.lossAndGradient(logits: a, labels: labels).gradient)
             plain.backward(SoftmaxCrossEntropy.lossAndGradient(logits: b, labels: labels).gradient)
-            Self.expectGradientsClose(fused, plain, bounds, "round \(round)")
+            expectGradientsClose(fused, plain, bounds, "round \(round)")
             // running = 0.9·running + 0.1·batch statistic: the earlier rounds' differences shrink by 0.9 each.
             for (name, bound) in bounds.state {
                 stateBounds[name] = zip(stateBounds[name] ?? bound.map { _ in 0 }, bound).map { 0.9 * $0 + $1 }
             }
-            let evaluation = RoundingBounds(stages: plain.stages, input: x.scalars, batch: 3, training: false, objective: .none)
+            let evaluation = RoundingBounds(stages: plain.stages, input: x.scalars, batch: batch, training: false, objective: .none)
             let e1 = fused.forward(x, training: false), e2 = plain.forward(x, training: false)
             expectClose(e1.scalars, e2.scalars, bound: evaluation.logits, "round \(round) evaluation logits")
         }

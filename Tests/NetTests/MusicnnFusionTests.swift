@@ -35,32 +35,9 @@ import Testing
         #expect(fused.stages[1] is ConvReLUBatchNormPool && fused.stages[3] is ConvReLUBatchNormPool && fused.stages[4] is ConvReLUBatchNormPool)
         Self.makeSomeGammasNegative(fused)
         Self.makeSomeGammasNegative(plain)
-        fused.parallelism = .batch(threads: threads)
-        plain.parallelism = .batch(threads: threads)
         var g = SplitMix64(seed: 72)
         let x = Tensor(shape: [3, 1, 13, 22], normalStandardDeviation: 1, generator: &g)
-        let labels = [2, 0, 1]
-        var stateBounds = [String: [Double]]()
-        for round in 0..<2 {
-            let bounds = RoundingBounds(stages: plain.stages, input: x.scalars, batch: 3, objective: .crossEntropy(labels: labels))
-            let a = fused.forward(x, training: true), b = plain.forward(x, training: true)
-            expectClose(a.scalars, b.scalars, bound: bounds.logits, "round \(round) training logits")
-            fused.zeroGradients()
-            plain.zeroGradients()
-            fused.backward(SoftmaxCrossEntropy.lossAndGradient(logits: a, labels: labels).gradient)
-            plain.backward(SoftmaxCrossEntropy.lossAndGradient(logits: b, labels: labels).gradient)
-            FusionTests.expectGradientsClose(fused, plain, bounds, "round \(round)")
-            for (name, bound) in bounds.state {
-                stateBounds[name] = zip(stateBounds[name] ?? bound.map { _ in 0 }, bound).map { 0.9 * $0 + $1 }
-            }
-            let evaluation = RoundingBounds(stages: plain.stages, input: x.scalars, batch: 3, training: false, objective: .none)
-            let e1 = fused.forward(x, training: false), e2 = plain.forward(x, training: false)
-            expectClose(e1.scalars, e2.scalars, bound: evaluation.logits, "round \(round) evaluation logits")
-        }
-        let s1 = fused.stateDictionary(), s2 = plain.stateDictionary()
-        for (name, value) in s1 {
-            expectClose(value.scalars, s2[name]!.scalars, bound: stateBounds[name] ?? value.scalars.map { _ in 0 }, "\(name)")
-        }
+        FusionTests.expectFusedMatchesPlain(fused, plain, input: x, labels: [2, 0, 1], threads: threads)
     }
 
     /// Evaluation pools the raw conv output first (maximum, or minimum for a negative scale) and normalises only
