@@ -1,4 +1,4 @@
-public import Net
+import Net
 
 /// Throughput of a pre-trained network (`[model] init`, e.g. the imported musicnn) in the three ways a probe and
 /// fine-tuning use it, on random input of its shape (``NetBenchmark``), for comparison with PyTorch
