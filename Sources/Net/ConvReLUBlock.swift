@@ -268,7 +268,9 @@ final class ConvReLUBatchNormPool: Stage {
         let coefficients = norm.applyGradientSums(batch: batch)
         let y = convOutput.pointer
         let inCount = conv.inputShape.reduce(1, *)
-        let (w, kw, sh, sw, ph, pw) = (width, kernelWidth, strideHeight, strideWidth, pooledHeight, pooledWidth)
+        let (w, sh, sw, ph, pw) = (width, strideHeight, strideWidth, pooledHeight, pooledWidth)
+        // Offset of each window code `ky · kw + kx` from its window's first input: `ky · W + kx`.
+        let codeOffsets = (0..<(kernelHeight * kernelWidth)).map { ($0 / kernelWidth) * width + $0 % kernelWidth }
         conv.accumulatingGradients(batch: batch, workers: workers) { scratch, samples, dWt, db in
             let dy = scratch.plane.reserve(channels * plane)
             for n in samples {
@@ -279,11 +281,13 @@ final class ConvReLUBatchNormPool: Stage {
                     Vector.affine(yPlane, dyPlane, count: plane, scale: a, shift: b)
                     let pooled = (n * channels + c) * pooledPlane
                     let g = gradOutput + pooled, code = winners + pooled
-                    for py in 0..<ph {
-                        for px in 0..<pw {
-                            let i = py * pw + px, winnerCode = Int(code[i])
-                            let ky = winnerCode / kw, kx = winnerCode - ky * kw
-                            dyPlane[(py * sh + ky) * w + px * sw + kx] += k * g[i]
+                    codeOffsets.withUnsafeBufferPointer { offsets in
+                        for py in 0..<ph {
+                            let start = dyPlane + py * sh * w
+                            for px in 0..<pw {
+                                let i = py * pw + px
+                                start[px * sw + offsets[Int(code[i])]] += k * g[i]
+                            }
                         }
                     }
                     Self.maskNonPositive(dyPlane, by: yPlane, count: plane)
