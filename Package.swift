@@ -73,7 +73,7 @@ let package = Package(
         // Floor 5: training and evaluation.
         .target(
             name: "Training",
-            dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Shards", "HDF5Store", "Net", "Deflate"],
+            dependencies: ["GenreCore", "ConfigurationDecoding", "AudioIO", "Pipeline", "Shards", "HDF5Store", "Net", "Deflate"],
             swiftSettings: numeric),
 
         // Floor 5.5: pre-trained networks imported into checkpoints (reads the musicnn wheel, a zip).

@@ -43,55 +43,17 @@ public enum AudioDecoder {
     ///   rate or channel count, or yields no frames. A truncated file yields the frames that are present;
     ///   a decoder error after some frames yields those frames with ``MonoAudio/decodeError`` set.
     public static func decodeMono(path: String, frames: Range<Int>? = nil) throws(AudioError) -> MonoAudio {
-        var file = try SoundFile(readingFrom: path)
-        let info = file.info
-        let channels = info.channels
-        var remaining = Int.max
-        if let frames {
-            guard frames.lowerBound >= 0 else {
-                throw AudioError(path: path, function: "decodeMono", message: "frame range \(frames) starts before 0")
-            }
-            if frames.lowerBound > 0 { try file.seek(toFrame: frames.lowerBound) }
-            remaining = frames.count
-        }
-
+        var reader = try MonoBlockReader(path: path, frames: frames)
         var samples: [Float] = []
         // The header is only a hint: reserve at most what it claims, capped, and grow as data arrives.
-        samples.reserveCapacity(min(remaining, info.frames, 1 << 22))
-        let chunkFrames = chunkFrames(channels: channels)
-        let chunk = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkFrames * channels)
-        defer { chunk.deallocate() }
-
-        var decodeError: AudioError?
-        while remaining > 0 {
-            let want = min(remaining, chunkFrames)
-            let got: Int
-            do {
-                got = try file.read(into: UnsafeMutableBufferPointer(rebasing: chunk[0..<(want * channels)]))
-            } catch {
-                if samples.isEmpty { throw error }
-                decodeError = error
-                break
-            }
-            if got == 0 { break }
-            remaining -= got
-            if channels == 1 {
-                samples.append(contentsOf: chunk[0..<got])
-            } else {
-                let start = samples.count
-                samples.append(contentsOf: repeatElement(0, count: got))
-                samples.withUnsafeMutableBufferPointer { out in
-                    Downmix.meanOfChannels(
-                        interleaved: UnsafeBufferPointer(chunk), frames: got, channels: channels,
-                        into: UnsafeMutableBufferPointer(rebasing: out[start...]))
-                }
-            }
-        }
-        guard !samples.isEmpty else {
-            let what = frames.map { "frame range \($0) of a \(info.frames)-frame file" } ?? "the file"
-            throw AudioError(path: path, function: "decodeMono", message: "no audio frames could be decoded from \(what)")
-        }
-        return MonoAudio(samples: samples, sampleRate: info.sampleRate, info: info, decodeError: decodeError)
+        samples.reserveCapacity(min(frames?.count ?? Int.max, reader.info.frames, 1 << 22))
+        var block: [Float] = []
+        repeat {
+            try reader.next(into: &block)
+            samples.append(contentsOf: block)
+        } while !block.isEmpty
+        return MonoAudio(samples: samples, sampleRate: reader.info.sampleRate, info: reader.info,
+                         decodeError: reader.decodeError)
     }
 
     /// Reads only the header (open + close, no decoding).

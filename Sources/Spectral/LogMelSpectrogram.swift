@@ -70,40 +70,61 @@ public struct LogMelSpectrogram: ~Copyable {
     ///     `out.count` must be `nMels * frameCount(forSamples: samples.count)`.
     public mutating func compute(_ samples: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<Float>) {
         let frames = frameCount(forSamples: samples.count)
+        melPowers(of: samples, startingAt: 0, frames: 0..<frames, into: out)
+        if frames > 0, let outBase = out.baseAddress {
+            parameters.compression.apply(outBase, count: parameters.nMels * frames)
+        }
+    }
+
+    /// The mel powers (not yet compressed) of frames `frames` of a signal that arrives in pieces: the building
+    /// block of streaming extraction (``compute(_:into:)`` is this over all frames, then the compression).
+    ///
+    /// - Parameters:
+    ///   - samples: the signal's samples `offset ..< offset + samples.count`; samples outside them count as
+    ///     zeros, which is exact at the signal's start (`offset` 0: the centre padding) and at its end (the buffer
+    ///     holds the last sample). Every other frame asked for must lie wholly inside the buffer.
+    ///   - frames: the frames (numbered from the signal's start). Frames are transformed in pairs `(t, t + 1)`
+    ///     from `frames.lowerBound`: for results bit-identical with one call over the whole signal, start every
+    ///     range but the first on an even frame.
+    ///   - out: receives `[nMels, frames.count]` row-major (band-major).
+    public mutating func melPowers(
+        of samples: UnsafeBufferPointer<Float>, startingAt offset: Int, frames: Range<Int>,
+        into out: UnsafeMutableBufferPointer<Float>
+    ) {
+        let columns = frames.count
         let nMels = parameters.nMels
-        precondition(out.count == nMels * frames,
-                     "LogMelSpectrogram.compute: output holds \(out.count) floats, needs \(nMels) x \(frames)")
-        guard frames > 0, let outBase = out.baseAddress else { return }
+        precondition(out.count == nMels * columns,
+                     "LogMelSpectrogram.melPowers: output holds \(out.count) floats, needs \(nMels) x \(columns)")
+        guard columns > 0, let outBase = out.baseAddress else { return }
         let fullGroups = nMels / 4
-        var t = 0
-        while t < frames {
-            let hasSecond = t + 1 < frames
-            powerSpectra(frame: t, hasSecond: hasSecond, of: samples)
-            let column = outBase + t
+        var t = frames.lowerBound
+        while t < frames.upperBound {
+            let hasSecond = t + 1 < frames.upperBound
+            powerSpectra(frame: t, hasSecond: hasSecond, of: samples, offset: offset)
+            let column = outBase + (t - frames.lowerBound)
             filterbank.forEachBandGroup(powerA: powerA.pointer, powerB: powerB.pointer) { group, first, second in
-                var destination = column + 4 &* group &* frames
+                var destination = column + 4 &* group &* columns
                 if hasSecond && group < fullGroups {
                     // frames t and t + 1 of each band are adjacent: one 8-byte store per band
                     let low = SIMD4(first[0], second[0], first[1], second[1])
                     let high = SIMD4(first[2], second[2], first[3], second[3])
                     UnsafeMutableRawPointer(destination).storeBytes(of: low.lowHalf, as: SIMD2<Float>.self)
-                    destination += frames
+                    destination += columns
                     UnsafeMutableRawPointer(destination).storeBytes(of: low.highHalf, as: SIMD2<Float>.self)
-                    destination += frames
+                    destination += columns
                     UnsafeMutableRawPointer(destination).storeBytes(of: high.lowHalf, as: SIMD2<Float>.self)
-                    destination += frames
+                    destination += columns
                     UnsafeMutableRawPointer(destination).storeBytes(of: high.highHalf, as: SIMD2<Float>.self)
                 } else {
                     for lane in 0..<min(4, nMels - 4 * group) {
                         destination[0] = first[lane]
                         if hasSecond { destination[1] = second[lane] }
-                        destination += frames
+                        destination += columns
                     }
                 }
             }
             t += 2
         }
-        parameters.compression.apply(outBase, count: nMels * frames)
     }
 
     /// Computes the log-mel spectrogram of `samples`: `[nMels, frames]` row-major (band-major).
@@ -141,8 +162,8 @@ public struct LogMelSpectrogram: ~Copyable {
 
     /// Fills `powerA` with `|X|^2` of frame `t` and `powerB` with that of frame `t + 1` (zeros if `!hasSecond`).
     @inline(__always)
-    private func powerSpectra(frame t: Int, hasSecond: Bool, of samples: UnsafeBufferPointer<Float>) {
-        loadWindowedPair(t, hasSecond: hasSecond, of: samples)
+    private func powerSpectra(frame t: Int, hasSecond: Bool, of samples: UnsafeBufferPointer<Float>, offset: Int = 0) {
+        loadWindowedPair(t, hasSecond: hasSecond, of: samples, offset: offset)
         plan.execute(input: framePair.pointer, output: spectrum.pointer)
         separateSquaredMagnitudes()
     }
@@ -154,11 +175,11 @@ public struct LogMelSpectrogram: ~Copyable {
     }
 
     /// Writes frame `t` times the half window into the real parts of `framePair` and frame `t + 1` (or zeros)
-    /// into the imaginary parts; samples outside the signal are zeros.
+    /// into the imaginary parts; samples outside the buffer (which holds the signal from sample `offset`) are zeros.
     @inline(__always)
-    private func loadWindowedPair(_ t: Int, hasSecond: Bool, of samples: UnsafeBufferPointer<Float>) {
+    private func loadWindowedPair(_ t: Int, hasSecond: Bool, of samples: UnsafeBufferPointer<Float>, offset: Int) {
         let nFFT = parameters.nFFT
-        let startA = frameStart(t), startB = frameStart(t + 1)
+        let startA = frameStart(t) - offset, startB = frameStart(t + 1) - offset
         let destination = framePair.pointer, window = halfWindow.pointer
         if hasSecond, startA >= 0, startB + nFFT <= samples.count, let base = samples.baseAddress {
             var a = UnsafeRawPointer(base + startA)

@@ -37,13 +37,49 @@ public enum SpectrogramCompression: Sendable, Hashable, Codable {
     /// Compresses `count` mel powers in place (any layout: the top-dB clamp of `decibels` is taken over all of them).
     @inline(__always)
     func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        let maximum = compressUnclamped(values, count: count)
+        clamp(values, count: count, maximum: maximum)
+    }
+
+    /// Whether the compression of a cell depends on the whole spectrogram (`decibels` with a `topDB` clamp, whose
+    /// floor is the maximum over all cells): a streaming extractor must then know the maximum before it clamps.
+    public var needsWholeSpectrogramMaximum: Bool {
+        if case .decibels(_, _, .some) = self { true } else { false }
+    }
+
+    /// The per-cell part of the compression, in place (dB without the top-dB clamp, or `log10(1 + scale * S)`);
+    /// returns, for `decibels`, the largest result: the `maximum` that ``clamp(_:maximum:)`` takes (`-infinity` for
+    /// `log1p`, which has no clamp). Splitting ``apply`` in two lets
+    /// a long signal be compressed block by block with the same result as all at once (the maximum of the blocks'
+    /// maxima is the whole spectrogram's; every operation is per cell).
+    public func compressUnclamped(_ values: UnsafeMutableBufferPointer<Float>) -> Float {
+        guard let base = values.baseAddress, values.count > 0 else { return -.infinity }
+        return compressUnclamped(base, count: values.count)
+    }
+
+    /// The top-dB clamp (`decibels` with a `topDB`): raises every value to at least `maximum - topDB`, where
+    /// `maximum` is the largest ``compressUnclamped(_:)`` result over the whole spectrogram. Nothing otherwise.
+    public func clamp(_ values: UnsafeMutableBufferPointer<Float>, maximum: Float) {
+        guard let base = values.baseAddress, values.count > 0 else { return }
+        clamp(base, count: values.count, maximum: maximum)
+    }
+
+    @inline(__always)
+    func compressUnclamped(_ values: UnsafeMutablePointer<Float>, count: Int) -> Float {
         switch self {
-        case .decibels(let refPower, let amin, let topDB):
-            let maximum = Decibels.convertInPlace(
+        case .decibels(let refPower, let amin, _):
+            return Decibels.convertInPlace(
                 values, count: count, amin: amin, offsetDB: Decibels.referenceDB(amin: amin, refPower: refPower))
-            if let topDB { Decibels.clampBelow(values, count: count, floor: maximum - topDB) }
         case .log1p(let scale):
             LogCompression.log10OnePlusInPlace(values, count: count, scale: scale)
+            return -.infinity  // not needed: no clamp
+        }
+    }
+
+    @inline(__always)
+    func clamp(_ values: UnsafeMutablePointer<Float>, count: Int, maximum: Float) {
+        if case .decibels(_, _, .some(let topDB)) = self {
+            Decibels.clampBelow(values, count: count, floor: maximum - topDB)
         }
     }
 }
