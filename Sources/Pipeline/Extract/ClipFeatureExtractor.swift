@@ -146,19 +146,31 @@ public struct ClipFeatureExtractor: ~Copyable {
     /// - any sample beyond ±``maximumSampleMagnitude`` (damaged float data): its power overflows Float to
     ///   infinity, and the dB conversion would silently turn the resulting NaNs into the floor value.
     static func checkUsable(_ audio: MonoAudio, path: String) throws(AudioError) {
-        guard CorpusScanner.plausibleSampleRates.contains(audio.sampleRate) else {
-            throw AudioError(path: path, function: "decode", message:
-                "implausible sample rate \(audio.sampleRate) Hz (expected \(CorpusScanner.plausibleSampleRates))")
-        }
+        try checkSampleRate(audio.sampleRate, path: path)
         let (nonFinite, huge) = audio.samples.withUnsafeBufferPointer { countDamaged($0) }
-        guard nonFinite == 0 else {
+        if let error = damage(path: path, nonFinite: nonFinite, huge: huge, decodedFrames: audio.samples.count) { throw error }
+    }
+
+    /// Throws unless `rate` is in ``CorpusScanner/plausibleSampleRates``.
+    static func checkSampleRate(_ rate: Int, path: String) throws(AudioError) {
+        guard CorpusScanner.plausibleSampleRates.contains(rate) else {
             throw AudioError(path: path, function: "decode", message:
-                "contains \(nonFinite) NaN/infinite samples (of \(audio.samples.count) decoded frames): not used")
+                "implausible sample rate \(rate) Hz (expected \(CorpusScanner.plausibleSampleRates))")
         }
-        guard huge == 0 else {
-            throw AudioError(path: path, function: "decode", message:
-                "contains \(huge) samples beyond ±\(Int(maximumSampleMagnitude)) (nominal range ±1; of \(audio.samples.count) decoded frames): damaged float data, not used")
+    }
+
+    /// The error for a file with `nonFinite` NaN/infinite samples or `huge` samples beyond
+    /// ±``maximumSampleMagnitude`` among its `decodedFrames` frames; nil when there are none.
+    static func damage(path: String, nonFinite: Int, huge: Int, decodedFrames: Int) -> AudioError? {
+        if nonFinite > 0 {
+            return AudioError(path: path, function: "decode", message:
+                "contains \(nonFinite) NaN/infinite samples (of \(decodedFrames) decoded frames): not used")
         }
+        if huge > 0 {
+            return AudioError(path: path, function: "decode", message:
+                "contains \(huge) samples beyond ±\(Int(maximumSampleMagnitude)) (nominal range ±1; of \(decodedFrames) decoded frames): damaged float data, not used")
+        }
+        return nil
     }
 
     /// Largest plausible sample magnitude (nominal full scale is 1; float files written at integer scale reach

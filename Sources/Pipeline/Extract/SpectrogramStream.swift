@@ -67,10 +67,7 @@ public struct SpectrogramStream: Sendable {
         let padding = parameters.center ? nFFT / 2 : 0
         var reader = try MonoBlockReader(path: path)
         let rate = reader.info.sampleRate
-        guard CorpusScanner.plausibleSampleRates.contains(rate) else {
-            throw AudioError(path: path, function: "decode", message:
-                "implausible sample rate \(rate) Hz (expected \(CorpusScanner.plausibleSampleRates))")
-        }
+        try ClipFeatureExtractor.checkSampleRate(rate, path: path)
         var resampler: ResamplingStream
         do {
             resampler = try ResamplingStream(kind: configuration.audio.resampler, from: rate, to: parameters.sampleRate)
@@ -122,14 +119,9 @@ public struct SpectrogramStream: Sendable {
         }
         let frames = parameters.frameCount(forSamples: resampler.outputCount)
         while nextFrame < frames { emit(nextFrame..<min(frames, nextFrame + blockFrames)) }
-        let decodedFrames = reader.framesRead
-        guard nonFinite == 0 else {
-            throw AudioError(path: path, function: "decode", message:
-                "contains \(nonFinite) NaN/infinite samples (of \(decodedFrames) decoded frames): not used")
-        }
-        guard huge == 0 else {
-            throw AudioError(path: path, function: "decode", message:
-                "contains \(huge) samples beyond ±\(Int(ClipFeatureExtractor.maximumSampleMagnitude)) (nominal range ±1; of \(decodedFrames) decoded frames): damaged float data, not used")
+        if let error = ClipFeatureExtractor.damage(path: path, nonFinite: nonFinite, huge: huge,
+                                                   decodedFrames: reader.framesRead) {
+            throw error
         }
         return Summary(frames: frames, samples: resampler.outputCount, decodeError: reader.decodeError)
     }
