@@ -60,11 +60,11 @@ extension Genre {
                 arguments: paths, options: .init(windowHop: windowHop, jobs: jobs),
                 outputs: .init(lines: lines, csvPath: csv, json: json),
                 progress: PredictionConsole.standard(printsLines: lines != .none), write: { print($0) })
-            try Self.exit(tally)
+            try Self.exitStatus(tally)
         }
 
-        /// 0 every file predicted, 2 some, 1 none.
-        static func exit(_ tally: PredictionTally) throws {
+        /// Returns (exit status 0) when every file was predicted; throws exit status 2 when some were, 1 when none was.
+        static func exitStatus(_ tally: PredictionTally) throws {
             switch tally.verdict {
             case .allPredicted: return
             case .somePredicted: throw ExitCode(2)

@@ -43,7 +43,7 @@ extension Genre {
             let tally = try tagger.perform(
                 arguments: audio, options: .init(jobs: jobs), outputs: .init(lines: lines, csvPath: csv, json: json),
                 progress: PredictionConsole.standard(printsLines: lines != .none), write: { print($0) })
-            try Predict.exit(tally)
+            try Predict.exitStatus(tally)
         }
     }
 }

@@ -195,6 +195,31 @@ func csvFields(_ line: Substring) -> [String] {
         #expect(throws: TrainingError.self) { _ = try PredictionRun(checkpoint: dir.file("model.h5"), network: .tagger) }
     }
 
+    @Test func taggersShareTheRunWithTagLines() throws {
+        let dir = try TemporaryDirectory("predict-tags")
+        let spec = ModelSpec.musicnnVGG(tags: 4, filters: 4, inputShape: [1, 64, 96])
+        let pipeline = try PipelineConfiguration.parse(toml: "[mel]\nn_mels = 64\n")
+        try Checkpoint(
+            classes: ["calm", "loud", "slow", "fast"], modelSpec: spec, training: TrainingConfiguration(),
+            pipelineConfiguration: pipeline.jsonText(), shardParameters: "{}", normMean: [Float](repeating: -30, count: 64),
+            normStd: [Float](repeating: 15, count: 64), modelState: try Sequential(spec: spec, seed: 5).stateDictionary(),
+            optimizerState: [:], epoch: 0, bestValidAccuracy: 0, bestEpoch: 0, epochsWithoutImprovement: 0,
+            optimizerSteps: 0
+        ).write(to: dir.file("tagger.h5"))
+        try writeTestWAV(dir.file("a/x.wav"), tone: 4, seconds: 1.5)
+        try writeTestWAV(dir.file("a/y.wav"), tone: 8)
+        let tagger = try PredictionRun(checkpoint: dir.file("tagger.h5"), network: .tagger)
+        var lines: [String] = []
+        let tally = try tagger.perform(
+            arguments: [dir.file("a")], options: .init(jobs: 2),
+            outputs: .init(lines: .top(4), csvPath: dir.file("tags.csv")), write: { lines.append($0) })
+        #expect(tally == PredictionTally(predicted: 2))
+        #expect(lines.map { $0.split(separator: ",").count } == [4, 4])
+        #expect(lines[0].hasPrefix(dir.file("a/x.wav") + ": ") && lines[0].contains(" 0."))
+        let rows = try String(contentsOfFile: dir.file("tags.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count == 2 && rows.allSatisfy { csvFields($0)[1...6].allSatisfy { !$0.isEmpty } })
+    }
+
     @Test func csvRowsOfFewClassesAndOddPaths() {
         let prediction = Predictor.Prediction(path: "a\"b,c.wav", seconds: 12.3456, probabilities: [0.25, 0.75], windows: [])
         #expect(PredictionCSV.row(for: .predicted(prediction), classes: ["x", "y"])
