@@ -42,6 +42,19 @@ check "evaluate" "$GENRE" evaluate --checkpoint "$work/run/best.h5" --shards "$w
 check "report files" test -s "$work/eval/report.html" -a -s "$work/eval/metrics.json" -a -s "$work/eval/confusion.csv"
 check "predict" "$GENRE" predict --checkpoint "$work/run/best.h5" "$work/corpus/jazz/jazz.00001.wav" "$work/corpus/pop/pop.00000.au"
 check "predict --json" bash -c "'$GENRE' predict --json --checkpoint '$work/run/best.h5' '$work/corpus/jazz/jazz.00001.wav' | grep -q '\"windows\"'"
+# A whole folder on 2 workers, with rock/broken.wav in it: exit 2, one error line naming it, a CSV row with its
+# reason, every other file predicted.
+"$GENRE" predict --checkpoint "$work/run/best.h5" --jobs 2 --csv "$work/predict.csv" "$work/corpus" >"$work/predict.log" 2>&1
+check "predict a folder with a corrupt file" python3 -c "import csv, sys; status, log, out = int(sys.argv[1]), \
+open(sys.argv[2]).read(), list(csv.reader(open(sys.argv[3]))); rows = out[1:]; \
+assert status == 2, ('exit', status, log); errors = [l for l in log.splitlines() if l.startswith('error:')]; \
+assert len(errors) == 1 and 'rock/broken.wav' in errors[0], log; \
+assert out[0] == 'path,top1,p1,top2,p2,top3,p3,seconds,error'.split(','), out[0]; \
+assert len(rows) == 51 and [r[0] for r in rows] == sorted(r[0] for r in rows), len(rows); \
+bad = [r for r in rows if r[8]]; assert len(bad) == 1 and bad[0][0].endswith('rock/broken.wav') and not any(bad[0][1:8]), bad; \
+assert all(r[1] and 0 < float(r[2]) <= 1 and float(r[7]) > 2.9 for r in rows if not r[8])" $? "$work/predict.log" "$work/predict.csv"
+check "predict --json lists the failure" bash -c "'$GENRE' predict --json --checkpoint '$work/run/best.h5' '$work/corpus/rock' 2>/dev/null \
+  | python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 5 and len(d[\"failures\"]) == 1, d[\"failures\"]'"
 check "resume a finished run" "$GENRE" train --resume "$work/run"
 
 refuse "missing corpus" "nonexistent" "$GENRE" preprocess --corpus "$work/nonexistent" --pipeline "$work/pipeline.toml" --out "$work/x"

@@ -5,43 +5,71 @@ import Training
 extension Genre {
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Predict the genre of audio files with a checkpoint (features made exactly as in training).",
-            discussion: "A file that cannot be read gets one error line; the others are still predicted. "
-                + "Exits 0 when every file was predicted, 2 when some were not, 1 when none was.")
+            abstract: "Predict the genre of audio files and folders with a checkpoint (features made exactly as in training).",
+            discussion: """
+                PATH is a file (read whatever its extension) or a folder, searched recursively for files with the \
+                audio extensions of the checkpoint's pipeline ([audio] extensions: au, wav, aiff, aif, flac, ogg, \
+                opus, mp3 by default); a folder's files are sorted, hidden files skipped, and a file reached twice \
+                is predicted once. Results keep that order whatever finishes first.
+
+                Output: one line per file on standard output (`path: genre p%, genre p%, genre p%`) as files \
+                finish, unless --csv or --json is given. --csv OUT.csv writes the header \
+                `path,top1,p1,top2,p2,top3,p3,seconds,error` and one row per input (probabilities with 6 decimals; \
+                a file that cannot be predicted has empty genre cells and its reason in `error`), streamed in \
+                input order into a temporary file renamed to OUT.csv at the end. --json prints one JSON document \
+                at the end: `classes`, `predictions` (per file: probabilities, seconds, and every window's start \
+                and probabilities) and `failures` (path and error).
+
+                Files are predicted --jobs at a time (default: one per core), each network single-threaded; with \
+                --jobs 1 one file at a time, its windows spread over the cores. The results are the same whatever \
+                --jobs. On a terminal a progress bar (files done, files/s, failures) shows on standard error.
+
+                A file that cannot be read (missing, not audio, truncated) gets one line `error: <path>: <reason>` \
+                on standard error and the others are still predicted. Exits 0 when every file was predicted, 2 \
+                when some were not, 1 when none was.
+                """)
 
         @Option(help: "Checkpoint (best.h5 of a run).")
         var checkpoint: String
 
-        @Flag(help: "Print JSON with per-window probabilities over time.")
+        @Flag(help: "Print one JSON document with per-window probabilities over time, and the failures.")
         var json = false
+
+        @Option(help: ArgumentHelp("Write one CSV row per file to this file.", valueName: "OUT.csv"))
+        var csv: String?
+
+        @Option(help: "Files predicted at once (default: one per core).")
+        var jobs: Int?
 
         @Option(help: "Frames between window starts, 1...window length (default: the checkpoint's [evaluate] window_hop).")
         var windowHop: Int?
 
-        @Argument(help: "Audio files.")
-        var audio: [String]
+        @Argument(help: ArgumentHelp("Audio files or folders (searched recursively).", valueName: "PATH"))
+        var paths: [String]
 
         func validate() throws {
             if let windowHop, windowHop < 1 { throw ValidationError("--window-hop must be at least 1") }
+            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+            if paths.isEmpty { throw ValidationError("give one or more audio files or folders") }
         }
 
         func run() throws {
-            let predictor = try Predictor(checkpointPath: checkpoint)
-            let classes = predictor.checkpoint.classes
-            var failures = 0
-            var predictions: [Predictor.Prediction] = []
-            for path in audio {
-                do {
-                    let prediction = try predictor.predict(path: path, windowHop: windowHop)
-                    predictions.append(prediction)
-                    if !json { print(PredictionReport.line(for: prediction, classes: classes)) }
-                } catch {
-                    failures += 1
-                    _ = CommandFailure(error).report()
-                }
+            let run = try PredictionRun(checkpoint: checkpoint, network: .classifier)
+            let lines: PredictionRun.Outputs.Lines = json || csv != nil ? .none : .top(3)
+            let tally = try run.perform(
+                arguments: paths, options: .init(windowHop: windowHop, jobs: jobs),
+                outputs: .init(lines: lines, csvPath: csv, json: json),
+                progress: PredictionConsole.standard(printsLines: lines != .none), write: { print($0) })
+            try Self.exitStatus(tally)
+        }
+
+        /// Returns (exit status 0) when every file was predicted; throws exit status 2 when some were, 1 when none was.
+        static func exitStatus(_ tally: PredictionTally) throws {
+            switch tally.verdict {
+            case .allPredicted: return
+            case .somePredicted: throw ExitCode(2)
+            case .nonePredicted: throw ExitCode(1)
             }
-            if json { print(try PredictionReport(classes: classes, predictions: predictions).jsonText()) }
-            if failures > 0 { throw ExitCode(failures == audio.count ? 1 : 2) }
         }
     }
 }

@@ -4,11 +4,33 @@ import Foundation
 public struct PredictionReport: Sendable, Encodable {
     /// The checkpoint's class names; `probabilities` of every prediction follow this order.
     public var classes: [String]
+    /// The files predicted, in input order.
     public var predictions: [Predictor.Prediction]
+    /// The inputs that could not be predicted, in input order: the path and the one-line reason.
+    public var failures: [Failure]
 
-    public init(classes: [String], predictions: [Predictor.Prediction]) {
+    /// An input that could not be predicted (JSON `{"path", "error"}`).
+    public struct Failure: Sendable, Codable, Equatable {
+        public var path: String
+        public var error: String
+        public init(path: String, error: String) {
+            self.path = path
+            self.error = error
+        }
+    }
+
+    public init(classes: [String], predictions: [Predictor.Prediction], failures: [Failure] = []) {
         self.classes = classes
         self.predictions = predictions
+        self.failures = failures
+    }
+
+    /// Adds one outcome of a run (after those already added).
+    public mutating func append(_ outcome: PredictionOutcome) {
+        switch outcome {
+        case .predicted(let prediction): predictions.append(prediction)
+        case .failed(let path, let reason): failures.append(Failure(path: path, error: reason))
+        }
     }
 
     /// `path: class p%, class p%, class p%`: the `count` likeliest classes of one file, most likely first.
@@ -24,8 +46,9 @@ public struct PredictionReport: Sendable, Encodable {
         return "\(prediction.path): " + top.joined(separator: ", ")
     }
 
-    /// `{"classes": [...], "predictions": [{"path", "seconds", "probabilities", "windows": [{"start",
-    /// "probabilities"}]}]}`, pretty-printed with sorted keys. Throws when a probability is not finite.
+    /// `{"classes": [...], "failures": [{"error", "path"}], "predictions": [{"path", "seconds", "probabilities",
+    /// "windows": [{"start", "probabilities"}]}]}`, pretty-printed with sorted keys. Throws when a probability is
+    /// not finite.
     public func jsonText() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
