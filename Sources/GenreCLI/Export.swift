@@ -14,11 +14,31 @@ extension Genre {
         var checkpoint: String
 
         @Option(help: "The ONNX file to write (OUT.onnx; OUT.json is written beside it).")
-        var onnx: String
+        var onnx: String?
+
+        /// For scripts/check_onnx.py: GenreKit's own logits on given windows (raw float32 in and out).
+        @Option(help: .hidden)
+        var referenceWindows: String?
+
+        @Option(help: .hidden)
+        var referenceLogits: String?
+
+        func validate() throws {
+            guard (referenceWindows == nil) == (referenceLogits == nil) else {
+                throw ValidationError("--reference-windows and --reference-logits go together")
+            }
+            guard onnx != nil || referenceWindows != nil else { throw ValidationError("Missing expected argument '--onnx <onnx>'") }
+        }
 
         func run() throws {
-            let summary = try OnnxExporter.exportFile(checkpointPath: checkpoint, onnxPath: onnx)
-            print(summary.line)
+            if let onnx {
+                print(try OnnxExporter.exportFile(checkpointPath: checkpoint, onnxPath: onnx).line)
+            }
+            if let referenceWindows, let referenceLogits {
+                let count = try OnnxExporter.writeReferenceLogits(
+                    checkpointPath: checkpoint, windowsPath: referenceWindows, logitsPath: referenceLogits)
+                print("wrote GenreKit's logits for \(count) windows to \(referenceLogits)")
+            }
         }
     }
 }
