@@ -83,7 +83,7 @@ def run_case(args):
 
 def audio_frames(seconds, pipeline, frames):
     """GenreKit's SpectrogramTiming.audioFrames(seconds:), at most the clip's frames."""
-    rate, n_fft, hop = pipeline["audio"]["sampleRate"], pipeline["stft"]["nFFT"], pipeline["stft"]["hopLength"]
+    rate, n_fft, hop = pipeline["audio"]["sample_rate"], pipeline["stft"]["n_fft"], pipeline["stft"]["hop_length"]
     samples = math.floor(max(float(seconds), 0.0) * rate + 0.5) if math.isfinite(seconds) else 0
     padded = samples + 2 * (n_fft // 2) if pipeline["stft"]["center"] else samples
     count = 0 if padded < n_fft else 1 + (padded - n_fft) // hop

@@ -19,7 +19,7 @@ struct ExportMetadata {
     init(checkpoint: Checkpoint, source: String, shape: InputShape, folded: [String], affine: [String]) {
         let spec = checkpoint.modelSpec
         add("classes", Self.json(checkpoint.classes))
-        add("pipeline", checkpoint.pipelineConfiguration)
+        add("pipeline", Self.compact(json: checkpoint.pipelineConfiguration))
         add("norm_mean", Self.json(checkpoint.normMean))
         add("norm_std", Self.json(checkpoint.normStd))
         add(
@@ -78,6 +78,14 @@ struct ExportMetadata {
                     + "(after a ReLU, or before a padded convolution, where folding would not be exact) are a "
                     + "per-channel Mul and Add with scale = gamma / sqrt(running_var + eps) and shift = beta - "
                     + "running_mean * scale."))
+    }
+
+    /// JSON text on one line with sorted keys (`text` itself when it is not JSON).
+    static func compact(json text: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
+            let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return text }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Compact JSON with sorted keys.
