@@ -23,9 +23,18 @@ extension Genre {
         @Option(help: .hidden)
         var referenceLogits: String?
 
+        @Option(help: .hidden)
+        var referenceBatch: Int = 32
+
+        @Option(help: .hidden)
+        var referenceThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+
         func validate() throws {
             guard (referenceWindows == nil) == (referenceLogits == nil) else {
                 throw ValidationError("--reference-windows and --reference-logits go together")
+            }
+            guard referenceBatch >= 1, referenceThreads >= 1 else {
+                throw ValidationError("--reference-batch and --reference-threads must be >= 1")
             }
             guard onnx != nil || referenceWindows != nil else { throw ValidationError("Missing expected argument '--onnx <onnx>'") }
         }
@@ -35,9 +44,12 @@ extension Genre {
                 print(try OnnxExporter.exportFile(checkpointPath: checkpoint, onnxPath: onnx).line)
             }
             if let referenceWindows, let referenceLogits {
-                let count = try OnnxExporter.writeReferenceLogits(
-                    checkpointPath: checkpoint, windowsPath: referenceWindows, logitsPath: referenceLogits)
-                print("wrote GenreKit's logits for \(count) windows to \(referenceLogits)")
+                let run = try OnnxExporter.writeReferenceLogits(
+                    checkpointPath: checkpoint, windowsPath: referenceWindows, logitsPath: referenceLogits,
+                    batch: referenceBatch, threads: referenceThreads)
+                print(String(
+                    format: "wrote GenreKit's logits for %d windows to %@ (%.1f windows/s: batch %d, %d threads)",
+                    run.windows, referenceLogits, run.windowsPerSecond, run.batch, run.threads))
             }
         }
     }
