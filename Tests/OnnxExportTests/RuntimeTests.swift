@@ -77,13 +77,12 @@ struct PythonONNX {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let checker = PythonONNX(script: root.appendingPathComponent("scripts/check_onnx.py").path)
-        guard let (status, output) = try? checker.python(["-c", "import onnx, onnxruntime, numpy"]), status == 0 else {
-            let reason = (try? checker.python(["-c", "import onnx, onnxruntime, numpy"]).1) ?? "python3 cannot be started"
-            let line = reason.split(separator: "\n").last.map(String.init) ?? reason
+        let (status, output) = (try? checker.python(["-c", "import onnx, onnxruntime, numpy"])) ?? (-1, "python3 cannot be started")
+        guard status == 0 else {
+            let line = output.split(separator: "\n").last.map(String.init) ?? output
             print("skipped: the ONNX runtime check needs python3 with onnx and onnxruntime (\(line))")
             return nil
         }
-        _ = output
         return checker
     }
 
