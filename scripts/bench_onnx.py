@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench-onnx`: inference throughput of the exported default genre CNN in onnxruntime beside GenreKit's own.
 
-    python3 scripts/bench_onnx.py --genre .build/release/genre [--threads 2] [--batch 32] [--batches 20] [--rounds 2]
+    python3 scripts/bench_onnx.py --genre .build/release/genre [--threads 2] [--batch 32] [--batches 20] [--rounds 3]
 
 1. A checkpoint of the default model (4 x conv3x3-BN-ReLU-maxpool 16/32/64/128, global average pool, dropout,
    linear to 10 classes; input 1x128x128): `genre synth` (4 clips per genre, 3 s), `genre preprocess`
@@ -79,7 +79,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--batches", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     try:
         import onnxruntime  # noqa: F401
