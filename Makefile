@@ -38,7 +38,7 @@ RUN ?= $(dir $(OUT))run$(if $(TRANSFER),-$(basename $(notdir $(TRANSFER))))
 CHECKPOINT ?= $(RUN)/best.h5
 SPLIT ?= test
 
-.PHONY: pretrained setup build test test-slurm fuzz demo preprocess merge inspect train evaluate crossval bench bench-train bench-transfer bench-predict eval-real eval-transfer sweep-real golden clean help
+.PHONY: pretrained setup build test test-slurm fuzz demo preprocess merge inspect train evaluate crossval bench bench-train bench-transfer bench-predict bench-onnx eval-real eval-transfer sweep-real golden clean help
 
 help:
 	@echo "make demo        install what is missing, build, synthesise a corpus, preprocess it, inspect the shards,"
@@ -63,9 +63,10 @@ help:
 	@echo "                 folds of the real clips (needs make pretrained; skipped when the clips are absent)"
 	@echo "make sweep-real  the sweep that chose pipelines/train.toml's defaults, on the same folds"
 	@echo "make bench-transfer  the pre-trained network's embedding, fine-tuning and head-only throughput against PyTorch"
-	@echo "make bench       preprocessing throughput against librosa and the FFTW floor, then bench-predict"
+	@echo "make bench       preprocessing throughput against librosa and the FFTW floor, then bench-predict and bench-onnx"
 	@echo "make bench-predict  genre predict over the demo corpus folder (files/s, peak RSS) and on one 30 s and one"
 	@echo "                 60-minute file (peak RSS ratio) [BENCH_CHECKPOINT=file: else one trained for an epoch]"
+	@echo "make bench-onnx  the exported default CNN in onnxruntime beside genre's own inference (windows/s, 2 threads)"
 	@echo "make golden      regenerate the librosa golden files (needs librosa==0.11.0)"
 
 setup:
@@ -149,6 +150,7 @@ sweep-real: build
 bench: build
 	python3 scripts/bench_preprocess.py --genre $(GENRE) --reference bench
 	python3 scripts/bench_predict.py --genre $(GENRE) --jobs $(JOBS) $(if $(BENCH_CHECKPOINT),--checkpoint $(BENCH_CHECKPOINT))
+	python3 scripts/bench_onnx.py --genre $(GENRE) --threads 2
 
 BENCH_CHECKPOINT ?=
 
@@ -157,6 +159,9 @@ bench-predict: build out/demo/corpus/.complete
 
 bench-train: build
 	python3 scripts/bench_train.py --genre $(GENRE) --threads $(JOBS) --reference bench
+
+bench-onnx: build
+	python3 scripts/bench_onnx.py --genre $(GENRE) --threads 2
 
 bench-transfer: build $(MUSICNN_MODEL)
 	python3 scripts/bench_transfer.py --genre $(GENRE) --model $(MUSICNN_MODEL) --threads $(JOBS)

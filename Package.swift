@@ -5,6 +5,7 @@
 //   7  genre (GenreCLI)                       command line: parses arguments, calls one library function per command
 //   6  CrossValidation                        k-fold runs: preprocess, train, evaluate per fold; summary and report
 //      Pretrained                             pre-trained networks (musicnn's MSD-VGG) imported into checkpoints
+//      OnnxExport                             checkpoints as ONNX models (swift-protobuf, code generated once)
 //   5  Training                               data loading, trainer, checkpoints, evaluation, reports, prediction
 //   4  Pipeline                               configuration, scan, feature extraction, splits, normalisation, runner
 //   3  Shards   SyntheticCorpus               the HDF5 shard schema; the built-in synthetic corpus
@@ -26,12 +27,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "genre", targets: ["GenreCLI"]),
-        .library(name: "GenreKit", targets: ["Pipeline", "Training", "CrossValidation", "Pretrained"]),
+        .library(name: "GenreKit", targets: ["Pipeline", "Training", "CrossValidation", "Pretrained", "OnnxExport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Floor 0: pure Swift shared by every floor.
@@ -86,12 +88,19 @@ let package = Package(
         // Floor 6: cross-validation.
         .target(name: "CrossValidation", dependencies: ["GenreCore", "ConfigurationDecoding", "Pipeline", "Training"]),
 
+        // Floor 6: ONNX export. Generated/onnx.pb.swift is committed (scripts/generate_onnx_swift.sh); the build
+        // never runs protoc.
+        .target(
+            name: "OnnxExport",
+            dependencies: ["Net", "Pipeline", "Training", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Generated/onnx.proto"]),
+
         // Floor 7: the command-line tool.
         .executableTarget(
             name: "GenreCLI",
             dependencies: [
                 "GenreCore", "ConfigurationDecoding", "Pipeline", "Training", "CrossValidation", "Pretrained", "Net",
-                "SyntheticCorpus",
+                "SyntheticCorpus", "OnnxExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -116,6 +125,12 @@ let package = Package(
         .testTarget(
             name: "CrossValidationTests",
             dependencies: ["GenreCore", "CrossValidation", "Training", "Pipeline", "SyntheticCorpus", "TestSupport"]),
+        .testTarget(
+            name: "OnnxExportTests",
+            dependencies: [
+                "OnnxExport", "GenreCore", "Training", "Pipeline", "Net", "TestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         .testTarget(
             name: "PipelineTests",
             dependencies: [

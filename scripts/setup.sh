@@ -23,6 +23,13 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
   }
   python3 -c 'import yaml' || { echo "setup: PyYAML could not be installed for $(command -v python3)" >&2; exit 1; }
 fi
+# onnx and onnxruntime, for the runtime checks of `genre export` (OnnxExportTests, smoke.sh, make bench-onnx), which
+# skip with a message when they are absent: not fatal when pip cannot install them.
+if ! python3 -c 'import onnx, onnxruntime' 2>/dev/null; then
+  echo "setup: installing onnx and onnxruntime (pip)"
+  python3 -m pip install -q onnx onnxruntime 2>/dev/null \
+    || echo "setup: pip could not install onnx and onnxruntime; the ONNX runtime checks will be skipped" >&2
+fi
 if ! command -v swift >/dev/null 2>&1; then
   echo "setup: swift is not on PATH (GenreKit needs Swift 6; on this machine it lives in /opt/swift/usr/bin)" >&2
   exit 1

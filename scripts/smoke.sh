@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of the command-line tool, as a user runs it: synth -> scan -> preprocess -> inspect -> a second
-# reader (h5dump) -> train -> evaluate -> predict -> crossval, plus bad input that must give a one-line error and a
-# non-zero exit.
+# reader (h5dump) -> train -> evaluate -> predict -> export (ONNX) -> crossval, plus bad input that must give a
+# one-line error and a non-zero exit.
 # Run by `make test` after the Swift tests; prints "smoke: N passed, M failed".
 set -uo pipefail
 GENRE=${GENRE:-.build/release/genre}
@@ -56,6 +56,21 @@ assert all(r[1] and 0 < float(r[2]) <= 1 and float(r[7]) > 2.9 for r in rows if 
 check "predict --json lists the failure" bash -c "'$GENRE' predict --json --checkpoint '$work/run/best.h5' '$work/corpus/rock' 2>/dev/null \
   | python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 5 and len(d[\"failures\"]) == 1, d[\"failures\"]'"
 check "resume a finished run" "$GENRE" train --resume "$work/run"
+
+# ONNX export: the trained checkpoint as model.onnx + model.json. With Python's onnx and onnxruntime, the checker and
+# onnxruntime run on the evaluation windows of 3 test clips read from the shards (h5py) and are compared with genre's
+# own logits for exactly those windows (genre export --reference-windows): max abs difference <= 1e-4.
+check "export" "$GENRE" export --checkpoint "$work/run/best.h5" --onnx "$work/model.onnx"
+check "export writes model.json" python3 -c "import json, sys; d = json.load(open(sys.argv[1])); \
+assert d['inputs'][0]['name'] == 'spectrogram' and len(d['metadata_props']['genrekit.classes']) == 10, d" "$work/model.json"
+refuse "export of a missing checkpoint" "no-such.h5" "$GENRE" export --checkpoint "$work/no-such.h5" --onnx "$work/x.onnx"
+refuse "export to a missing folder" "no-folder/x.onnx" "$GENRE" export --checkpoint "$work/run/best.h5" --onnx "$work/no-folder/x.onnx"
+if python3 -c 'import onnx, onnxruntime, h5py, numpy' 2>/dev/null; then
+  check "onnxruntime equals genre on shard windows" python3 scripts/check_onnx.py shards --model "$work/model.onnx" \
+    --checkpoint "$work/run/best.h5" --shards "$work/shards" --split test --clips 3 --genre "$GENRE"
+else
+  echo "skip the onnxruntime check: python3 cannot import onnx, onnxruntime, h5py and numpy (make setup installs them)"
+fi
 
 refuse "missing corpus" "nonexistent" "$GENRE" preprocess --corpus "$work/nonexistent" --pipeline "$work/pipeline.toml" --out "$work/x"
 printf '[mel]\nn_melz = 3\n' >"$work/bad.toml"

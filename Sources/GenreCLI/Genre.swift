@@ -9,7 +9,7 @@ struct Genre: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genre",
         abstract: "Turn a folder of music clips into log-mel HDF5 shards, a trained genre classifier and its evaluation.",
-        subcommands: [Synth.self, Scan.self, Preprocess.self, Merge.self, Inspect.self, Verify.self, Train.self, Evaluate.self, CrossValidate.self, Predict.self, Tags.self, PretrainedNetworks.self, BenchTrain.self])
+        subcommands: [Synth.self, Scan.self, Preprocess.self, Merge.self, Inspect.self, Verify.self, Train.self, Evaluate.self, CrossValidate.self, Predict.self, Export.self, Tags.self, PretrainedNetworks.self, BenchTrain.self])
 
     /// ArgumentParser's `main()`, except that an error thrown by the `run()` of one of `genre`'s commands is
     /// reported as one line `error: …` and mapped to its exit status by `CommandFailure`. Help, usage and validation
