@@ -129,6 +129,7 @@ demo: build out/demo/corpus/.complete
 	$(GENRE) inspect out/demo/shards
 	$(GENRE) train --shards out/demo/shards --out out/demo/run --config pipelines/demo-train.toml
 	$(GENRE) evaluate --checkpoint out/demo/run/best.h5 --shards out/demo/shards --split test --out out/demo/run/evaluation-test
+	$(GENRE) export --checkpoint out/demo/run/best.h5 --onnx out/demo/run/model.onnx
 
 FOLDS ?= 5
 CROSSVAL ?= $(dir $(OUT))crossval$(if $(TRANSFER),-$(basename $(notdir $(TRANSFER))))

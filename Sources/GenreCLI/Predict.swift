@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GenreCore
+import Pipeline
 import Training
 
 extension Genre {
@@ -26,7 +28,8 @@ extension Genre {
 
                 A file that cannot be read (missing, not audio, truncated) gets one line `error: <path>: <reason>` \
                 on standard error and the others are still predicted. Exits 0 when every file was predicted, 2 \
-                when some were not, 1 when none was.
+                when some were not, 1 when none was. SIGINT or SIGTERM stops the run after the files in progress: \
+                the outputs then hold every input up to there (exit 130 or 143).
                 """)
 
         @Option(help: "Checkpoint (best.h5 of a run).")
@@ -55,16 +58,24 @@ extension Genre {
 
         func run() throws {
             let run = try PredictionRun(checkpoint: checkpoint, network: .classifier)
+            let cancellation = CancellationFlag()
+            Signals.trap(cancellation)
             let lines: PredictionRun.Outputs.Lines = json || csv != nil ? .none : .top(3)
             let tally = try run.perform(
-                arguments: paths, options: .init(windowHop: windowHop, jobs: jobs),
+                arguments: paths, options: .init(windowHop: windowHop, jobs: jobs, cancellation: cancellation),
                 outputs: .init(lines: lines, csvPath: csv, json: json),
                 progress: PredictionConsole.standard(printsLines: lines != .none), write: { print($0) })
-            try Self.exitStatus(tally)
+            try Self.exitStatus(tally, csv: csv)
         }
 
-        /// Returns (exit status 0) when every file was predicted; throws exit status 2 when some were, 1 when none was.
-        static func exitStatus(_ tally: PredictionTally) throws {
+        /// Returns (exit status 0) when every file was predicted; throws exit status 2 when some were, 1 when none
+        /// was, 130 or 143 when SIGINT or SIGTERM stopped the run (after saying what the outputs hold).
+        static func exitStatus(_ tally: PredictionTally, csv: String?) throws {
+            if let why = tally.interrupted {
+                let kept = csv.map { "; \($0) holds their rows" } ?? ""
+                writeStandardError("\(why): stopped after the first \(tally.total) inputs\(kept)\n")
+                throw ExitCode(Signals.exitCode(why))
+            }
             switch tally.verdict {
             case .allPredicted: return
             case .somePredicted: throw ExitCode(2)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Training
 
 extension Genre {
@@ -39,11 +40,13 @@ extension Genre {
 
         func run() throws {
             let tagger = try PredictionRun(checkpoint: checkpoint, network: .tagger)
+            let cancellation = CancellationFlag()
+            Signals.trap(cancellation)
             let lines: PredictionRun.Outputs.Lines = json || csv != nil ? .none : .top(top)
             let tally = try tagger.perform(
-                arguments: audio, options: .init(jobs: jobs), outputs: .init(lines: lines, csvPath: csv, json: json),
+                arguments: audio, options: .init(jobs: jobs, cancellation: cancellation), outputs: .init(lines: lines, csvPath: csv, json: json),
                 progress: PredictionConsole.standard(printsLines: lines != .none), write: { print($0) })
-            try Predict.exitStatus(tally)
+            try Predict.exitStatus(tally, csv: csv)
         }
     }
 }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 public import GenreCore
 import Net
+public import Pipeline
 
 /// What became of one input of a prediction run.
 public enum PredictionOutcome: Sendable {
@@ -24,6 +25,9 @@ public struct PredictionTally: Sendable, Equatable {
     public var predicted = 0
     public var failed = 0
     public var total: Int { predicted + failed }
+    /// Set when the run was asked to stop (``PredictionRun/Options/cancellation``): why ("SIGINT"). The outcomes
+    /// delivered are then those of the first `total` inputs.
+    public var interrupted: String?
 
     public init(predicted: Int = 0, failed: Int = 0) {
         self.predicted = predicted
@@ -76,10 +80,19 @@ public final class PredictionRun {
         /// waits for its turn, so a long run holds only a few numbers per file.
         public var keepWindows: Bool
 
-        public init(windowHop: Int? = nil, jobs: Int? = nil, keepWindows: Bool = true) {
+        /// Asks the run to stop: no file is started once it is set; the files in progress finish and are delivered.
+        public var cancellation: CancellationFlag?
+
+        public init(windowHop: Int? = nil, jobs: Int? = nil, keepWindows: Bool = true, cancellation: CancellationFlag? = nil) {
             self.windowHop = windowHop
             self.jobs = jobs
             self.keepWindows = keepWindows
+            self.cancellation = cancellation
+        }
+
+        public static func == (a: Options, b: Options) -> Bool {
+            a.windowHop == b.windowHop && a.jobs == b.jobs && a.keepWindows == b.keepWindows
+                && a.cancellation === b.cancellation
         }
     }
 
@@ -147,11 +160,11 @@ public final class PredictionRun {
         let next = LockedValueBox(0), stop = LockedValueBox(false)
         let finished = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
-        let hop = options.windowHop, keepWindows = options.keepWindows
+        let hop = options.windowHop, keepWindows = options.keepWindows, cancellation = options.cancellation
         for worker in 0..<workers {
             let owned = OwnedPredictor(predictors[worker])
             DispatchQueue.global().async(group: group) {
-                while !stop.value {
+                while !stop.value && cancellation?.cancelled == nil {
                     let i = next.withLockedValue { $0 += 1; return $0 - 1 }
                     if i >= count { break }
                     board.post(i, Self.predict(entries[i], with: owned.predictor, windowHop: hop, keepWindows: keepWindows))
@@ -166,8 +179,7 @@ public final class PredictionRun {
         var lastDrawn = -1.0
         var delivered = 0
         func phase() -> String { tally.failed == 0 ? "files" : "files (\(tally.failed) failed)" }
-        while delivered < count && failure == nil {
-            _ = finished.wait(timeout: .now() + 0.25)
+        func deliverReady() {
             while delivered < count, failure == nil, let outcome = board.take(delivered) {
                 switch outcome {
                 case .predicted: tally.predicted += 1
@@ -178,6 +190,18 @@ public final class PredictionRun {
                 do throws(TrainingError) { try deliver(delivered, outcome) } catch { failure = error }
                 delivered += 1
             }
+        }
+        while delivered < count && failure == nil {
+            _ = finished.wait(timeout: .now() + 0.25)
+            deliverReady()
+            if let why = cancellation?.cancelled {
+                // Workers start no file now: wait for those in progress, then deliver every finished one (the
+                // inputs are taken in order, so they are the next ones).
+                group.wait()
+                deliverReady()
+                tally.interrupted = why
+                break
+            }
             let elapsed = (clock.now - start).seconds
             if elapsed - lastDrawn >= 0.1 || delivered == count {
                 lastDrawn = elapsed
@@ -187,7 +211,7 @@ public final class PredictionRun {
         stop.withLockedValue { $0 = true }
         group.wait()
         if let failure { throw failure }
-        progress.finish(phase: phase(), done: count, elapsed: (clock.now - start).seconds)
+        progress.finish(phase: phase(), done: delivered, elapsed: (clock.now - start).seconds)
         return tally
     }
 

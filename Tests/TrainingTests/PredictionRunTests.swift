@@ -164,6 +164,30 @@ func csvFields(_ line: Substring) -> [String] {
         #expect(lean.map(\.probabilities) == one.map(\.probabilities) && lean.allSatisfy(\.windows.isEmpty))
     }
 
+    /// SIGINT or SIGTERM (a cancellation flag): no file starts once it is set; the files in progress finish, and the
+    /// outcomes delivered — and the CSV rows kept — are those of a prefix of the inputs, in order.
+    @Test func aCancelledRunKeepsThePrefixItFinished() throws {
+        let dir = try TemporaryDirectory("predict-cancel")
+        try writeTinyClassifier(to: dir.file("model.h5"))
+        for k in 0..<12 { try writeTestWAV(dir.file("in/clip\(k).wav"), tone: k, seconds: 0.5) }
+        let run = try PredictionRun(checkpoint: dir.file("model.h5"))
+        let before = CancellationFlag()
+        before.cancel("SIGINT")
+        let none = try run.perform(arguments: [dir.file("in")], options: .init(jobs: 2, cancellation: before),
+                                   outputs: .init(lines: .none, csvPath: dir.file("none.csv")), write: { _ in })
+        #expect(none.interrupted == "SIGINT" && none.total == 0)
+        #expect(try String(contentsOfFile: dir.file("none.csv"), encoding: .utf8) == PredictionCSV.header + "\n")
+
+        let during = CancellationFlag()
+        var order: [Int] = []
+        let some = try run.run(run.inputs([dir.file("in")]), options: .init(jobs: 2, cancellation: during)) { index, _ in
+            order.append(index)
+            during.cancel("SIGTERM")
+        }
+        #expect(some.interrupted == "SIGTERM")
+        #expect(order == Array(0..<some.total) && some.total >= 1 && some.predicted == some.total)
+    }
+
     @Test func jsonListsFailuresAndNothingPredictedIsTheVerdict() throws {
         let dir = try TemporaryDirectory("predict-json")
         try writeTinyClassifier(to: dir.file("model.h5"))
