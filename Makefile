@@ -75,10 +75,14 @@ setup:
 build: setup
 	swift build $(SWIFT_FLAGS) --product genre
 
-# Tests first (that build also makes the tool), then the command line end to end, then interruptions and reruns,
-# then partitioned runs as local processes and on a real (single-node) Slurm cluster.
+# The tests and the tool are built as the two products they are: `--build-tests` alone would also build every
+# executable of the dependencies, swift-protobuf's protoc (C++) among them, for minutes and for nothing.
+TEST_BUILD := swift build $(SWIFT_FLAGS) --product GenreKitPackageTests && swift build $(SWIFT_FLAGS) --product genre
+
+# Tests first, then the command line end to end, then interruptions and reruns, then partitioned runs as local
+# processes and on a real (single-node) Slurm cluster.
 test: setup
-	swift build $(SWIFT_FLAGS) --build-tests
+	$(TEST_BUILD)
 	@$(MAKE) --no-print-directory $(MUSICNN_WHEEL) || echo "make test: the musicnn wheel could not be downloaded; the tests that need it skip"
 	GENREKIT_MUSICNN_WHEEL=$(abspath $(MUSICNN_WHEEL)) swift test $(SWIFT_FLAGS) --skip-build
 	GENRE=$(GENRE) scripts/smoke.sh
@@ -91,7 +95,7 @@ test-slurm: build
 
 # Longer fuzzing of the shard and checkpoint readers than make test does, each seed in a child process.
 fuzz: setup
-	swift build $(SWIFT_FLAGS) --build-tests
+	$(TEST_BUILD)
 	scripts/fuzz_readers.sh $(SEEDS) $(ITERATIONS)
 
 out/demo/corpus/.complete: | build

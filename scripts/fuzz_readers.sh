@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz_readers.sh [SEEDS] [ITERATIONS] [TIMEOUT_SECONDS]     (defaults: 20 seeds, 300 iterations, 120 s)
 #
-# Needs a release test build: swift build -c release -Xswiftc -enable-testing --build-tests
+# Needs a release test build: swift build -c release -Xswiftc -enable-testing --product GenreKitPackageTests
 # For each seed and each reader it runs ReaderFuzzTests with GENREKIT_FUZZ_SEED/ITERATIONS set; the mutation being
 # tried is logged (and synced) before each attempt, and the mutated file is kept under fuzz-out/, so the last
 # line of a crashed run's log names the culprit and fuzz-out/<seed>-<test>-*.h5 is the file.
