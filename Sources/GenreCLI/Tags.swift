@@ -11,8 +11,8 @@ extension Genre {
             discussion: "Each tag's probability is the mean over the file's 3 s windows; --json prints the taggram (every "
                 + "window's tag probabilities over time). PATH is a file or a folder, searched recursively, as for "
                 + "`genre predict` (so are --jobs and --csv, whose top1..top3 are the three likeliest tags). A file that "
-                + "cannot be read gets one error line; the others are still tagged. Exits 0 when every file was tagged, "
-                + "2 when some were not, 1 when none was.")
+                + "cannot be read gets one error line; the others are still tagged. Files of any length are read in "
+                + "blocks, in bounded memory. Exits 0 when every file was tagged, 2 when some were not, 1 when none was.")
 
         @Option(help: "Tagging checkpoint (sigmoid outputs), e.g. written by `genre pretrained import`.")
         var checkpoint = "models/musicnn-msd-vgg.h5"
@@ -29,12 +29,16 @@ extension Genre {
         @Option(help: "Files tagged at once (default: one per core).")
         var jobs: Int?
 
+        @Option(help: "Frames between window starts, 1...window length (default: the window length: windows do not overlap).")
+        var windowHop: Int?
+
         @Argument(help: ArgumentHelp("Audio files or folders (searched recursively).", valueName: "PATH"))
         var audio: [String]
 
         func validate() throws {
             if top < 1 { throw ValidationError("--top must be at least 1") }
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+            if let windowHop, windowHop < 1 { throw ValidationError("--window-hop must be at least 1") }
             if audio.isEmpty { throw ValidationError("give one or more audio files or folders") }
         }
 
@@ -44,7 +48,7 @@ extension Genre {
             Signals.trap(cancellation)
             let lines: PredictionRun.Outputs.Lines = json || csv != nil ? .none : .top(top)
             let tally = try tagger.perform(
-                arguments: audio, options: .init(jobs: jobs, cancellation: cancellation), outputs: .init(lines: lines, csvPath: csv, json: json),
+                arguments: audio, options: .init(windowHop: windowHop, jobs: jobs, cancellation: cancellation), outputs: .init(lines: lines, csvPath: csv, json: json),
                 progress: PredictionConsole.standard(printsLines: lines != .none), write: { print($0) })
             try Predict.exitStatus(tally, csv: csv)
         }
