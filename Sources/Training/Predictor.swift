@@ -9,6 +9,8 @@ public struct Predictor {
     public let checkpoint: Checkpoint
     public let model: Sequential
     public let pipeline: PipelineConfiguration
+    /// The checkpoint's front end, computed block by block (its filterbank built once for every file).
+    let stream: SpectrogramStream
 
     public init(checkpointPath: String) throws(TrainingError) {
         checkpoint = try Checkpoint.read(from: checkpointPath)
@@ -18,6 +20,7 @@ public struct Predictor {
             throw .checkpoint(path: checkpointPath, reason: "stored pipeline configuration: \(error.reason)")
         }
         model = try checkpoint.makeModel(path: checkpointPath)
+        stream = SpectrogramStream(configuration: pipeline)
     }
 
     /// A predictor of tags: the checkpoint must be a tagging network (sigmoid outputs), such as the imported musicnn.
@@ -66,7 +69,7 @@ public struct Predictor {
             mean: checkpoint.normMean, std: checkpoint.normStd, batch: Self.streamingBatch, model: model)
         let summary: SpectrogramStream.Summary
         do throws(AudioError) {
-            summary = try SpectrogramStream(configuration: pipeline).forEachBlock(path: path) { block, frames in
+            summary = try stream.forEachBlock(path: path) { block, frames in
                 assembler.append(block, frames: frames)
             }
         } catch {

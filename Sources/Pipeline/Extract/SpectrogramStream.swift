@@ -1,5 +1,5 @@
 public import AudioIO
-import Spectral
+public import Spectral
 
 /// The log-mel spectrogram of a whole file of any length, computed in blocks in bounded memory and handed over in
 /// blocks of frames: decode (``MonoBlockReader``) → mono → resample (``ResamplingStream``) → STFT → mel →
@@ -16,11 +16,14 @@ public struct SpectrogramStream: Sendable {
     public let configuration: PipelineConfiguration
     /// Mel frames per block handed over (even, so that blocks keep the whole-file computation's frame pairs).
     public let blockFrames: Int
+    /// The configuration's filterbank, built once and shared (read-only) by every file streamed.
+    public let filterbank: MelFilterbank
 
     public init(configuration: PipelineConfiguration, blockFrames: Int = 1024) {
         precondition(blockFrames >= 2, "SpectrogramStream: blockFrames must be at least 2")
         self.configuration = configuration
         self.blockFrames = blockFrames + blockFrames % 2
+        filterbank = MelFilterbank(parameters: configuration.logMelParameters)
     }
 
     /// What a pass learned about the file.
@@ -42,7 +45,8 @@ public struct SpectrogramStream: Sendable {
         path: String, _ body: (_ block: UnsafeBufferPointer<Float>, _ frames: Range<Int>) -> Void
     ) throws(AudioError) -> Summary {
         let parameters = configuration.logMelParameters
-        var spectrogram = LogMelSpectrogram(parameters: parameters, plan: ClipFeatureExtractor.plan(for: parameters))
+        var spectrogram = LogMelSpectrogram(
+            parameters: parameters, plan: ClipFeatureExtractor.plan(for: parameters), filterbank: filterbank)
         var maximum: Float = .infinity
         if parameters.compression.needsWholeSpectrogramMaximum {
             maximum = -.infinity
