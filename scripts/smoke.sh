@@ -71,6 +71,16 @@ if python3 -c 'import onnx, onnxruntime, h5py, numpy' 2>/dev/null; then
 else
   echo "skip the onnxruntime check: python3 cannot import onnx, onnxruntime, h5py and numpy (make setup installs them)"
 fi
+# The reference deployment: audio -> librosa features rebuilt from the model's metadata alone -> onnxruntime
+# (scripts/onnx_predict.py) gives genre predict's clip probabilities (a .wav and a .au file).
+clips="$work/corpus/jazz/jazz.00001.wav $work/corpus/pop/pop.00000.au $work/corpus/metal/metal.00002.au"
+if python3 -c 'import onnxruntime, librosa' 2>/dev/null; then
+  check "librosa + onnxruntime from the metadata equal genre predict" bash -c "'$GENRE' predict --json \
+    --checkpoint '$work/run/best.h5' $clips >'$work/predict.json' && python3 scripts/onnx_predict.py '$work/model.onnx' \
+    $clips --compare '$work/predict.json' --tolerance 1e-4"
+else
+  echo "skip the librosa + onnxruntime deployment check: python3 cannot import onnxruntime and librosa"
+fi
 
 refuse "missing corpus" "nonexistent" "$GENRE" preprocess --corpus "$work/nonexistent" --pipeline "$work/pipeline.toml" --out "$work/x"
 printf '[mel]\nn_melz = 3\n' >"$work/bad.toml"
@@ -109,6 +119,11 @@ if [ -f "$wheel" ]; then
   check "pretrained import" "$GENRE" pretrained import musicnn-msd-vgg --wheel "$wheel" --out "$work/musicnn.h5"
   check "tags" "$GENRE" tags --checkpoint "$work/musicnn.h5" "$work/corpus/rock/rock.00001.wav" "$work/corpus/jazz/jazz.00001.wav"
   check "tags --json (taggram)" bash -c "'$GENRE' tags --json --checkpoint '$work/musicnn.h5' '$work/corpus/metal/metal.00002.au' | grep -q '\"windows\"'"
+  if python3 -c 'import onnxruntime, librosa' 2>/dev/null; then
+    check "musicnn exported: librosa + onnxruntime equal genre tags" bash -c "'$GENRE' export --checkpoint \
+      '$work/musicnn.h5' --onnx '$work/musicnn.onnx' >/dev/null && '$GENRE' tags --json --checkpoint '$work/musicnn.h5' \
+      $clips >'$work/tags.json' && python3 scripts/onnx_predict.py '$work/musicnn.onnx' $clips --compare '$work/tags.json'"
+  fi
   refuse "predict needs a classifier, tags a tagger" "not a tagging network" "$GENRE" tags --checkpoint "$work/run/best.h5" \
     "$work/corpus/rock/rock.00001.wav"
   sed -e 's/^method = .*/method = "random"/' -e 's/^clip_seconds = .*/clip_seconds = 3.0/' pipelines/musicnn.toml >"$work/musicnn.toml"

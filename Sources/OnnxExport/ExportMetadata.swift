@@ -30,7 +30,7 @@ struct ExportMetadata {
                 + "normalised features.")
         add("model_spec", Self.json(spec))
         add("window_frames", String(spec.inputShape[2]))
-        add("window_hop", String(checkpoint.training.windowHop))
+        add("window_hop", String(checkpoint.evaluationWindowHop))
         add(
             "frames",
             shape.dynamicFrames

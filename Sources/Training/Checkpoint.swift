@@ -39,6 +39,13 @@ public struct Checkpoint: Sendable {
     /// Where the weights came from (`source`, `licence`, `init`, `mode`, ...); empty for a run from scratch.
     public var provenance: [String: String]
 
+    /// The evaluation windows' length in frames: the network's input width.
+    public var windowFrames: Int { modelSpec.inputShape[2] }
+
+    /// Frames between evaluation window starts: `[evaluate] window_hop`, or the window length (non-overlapping
+    /// windows) when not set. Prediction, `genre tags` and the ONNX export's metadata all read it here.
+    public var evaluationWindowHop: Int { training.evaluate.windowHop ?? windowFrames }
+
     public init(
         classes: [String], modelSpec: ModelSpec, training: TrainingConfiguration, pipelineConfiguration: String,
         shardParameters: String, normMean: [Float], normStd: [Float], modelState: [String: Tensor],

@@ -107,8 +107,8 @@ public struct Predictor {
     }
 
     private func resolvedWindowHop(_ windowHop: Int?, path: String) throws(TrainingError) -> Int {
-        let crop = checkpoint.modelSpec.inputShape[2]
-        let hop = windowHop ?? checkpoint.training.evaluate.windowHop ?? crop
+        let crop = checkpoint.windowFrames
+        let hop = windowHop ?? checkpoint.evaluationWindowHop
         guard (1...crop).contains(hop) else {
             throw .invalidOptions(directory: path, reason: "a window hop of \(hop) frames (must be 1...\(crop), the "
                                   + "window length)")

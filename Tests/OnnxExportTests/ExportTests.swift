@@ -63,6 +63,13 @@ import Training
         #expect(note.folded.isEmpty)
         #expect(note.affine == ["0.bn", "3.bn", "8.bn", "13.bn", "18.bn", "23.bn"])
         #expect(proto.graph.node.filter { $0.opType == "Mul" }.count == 6)
+
+        // An imported network's training configuration keeps the default crop (128 frames) and no window hop: the
+        // metadata's hop is the one prediction uses, the network's own width (160), not the configuration's crop.
+        var imported = Fixtures.checkpoint(model)
+        imported.training = TrainingConfiguration()
+        let importedMetadata = Fixtures.metadata(try Fixtures.parse(try OnnxExporter.export(checkpoint: imported)))
+        #expect(importedMetadata["genrekit.window_hop"] == "160" && imported.evaluationWindowHop == 160)
     }
 
     @Test func residualBlocksFoldEveryBatchNorm() throws {
