@@ -13,6 +13,8 @@
    `genre synth` (the long one is the ten genres' clips repeated end to end), under --work (never committed):
    wall time and peak RSS of `genre predict` on each, and the ratio of the peaks (memory that grows with the file's
    length shows here; streaming prediction keeps it near 1).
+4. When librosa and onnxruntime are importable, the Python reference over the same folder: the model exported
+   (`genre export`) and scripts/onnx_predict.py (librosa features rebuilt from the metadata, onnxruntime).
 
 Peak RSS is the child's own (os.wait4's ru_maxrss); each command runs once, after the page cache was warmed by
 reading its input. Prints a table; `--json` also writes the figures.
@@ -134,6 +136,22 @@ def main():
     same = open(os.path.join(args.work, f"corpus-jobs{args.jobs}.csv")).read() == \
         open(os.path.join(args.work, "corpus-jobs1.csv")).read()
 
+    # The Python reference on the same folder: librosa features rebuilt from the exported model's metadata and
+    # onnxruntime (scripts/onnx_predict.py, one process; onnxruntime on 2 threads), when they are installed.
+    reference = None
+    try:
+        import librosa  # noqa: F401
+        import onnxruntime  # noqa: F401
+        onnx_model = os.path.join(args.work, "model.onnx")
+        measured([args.genre, "export", "--checkpoint", checkpoint, "--onnx", onnx_model])
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(args.corpus) for f in fs
+                       if f.rsplit(".", 1)[-1].lower() in ("wav", "au", "flac", "aiff", "aif", "ogg", "mp3"))
+        wall, rss, _, _ = measured([sys.executable, "scripts/onnx_predict.py", onnx_model] + files)
+        reference = {"run": "librosa + onnxruntime", "files": len(files), "failed": 0,
+                     "audio_s": rows[-1]["audio_s"], "wall": wall, "rss": rss}
+    except ImportError:
+        print("bench-predict: no Python reference row (librosa and onnxruntime are not importable)")
+
     short, long = write_long_files(args)
     for name, path in ((f"one 30 s file", short), (f"one {args.long_minutes} min file", long)):
         warm(path)
@@ -142,6 +160,8 @@ def main():
         _, audio_s, _ = csv_rows(out_csv)
         rows.append({"run": name, "files": 1, "failed": 0, "audio_s": audio_s, "wall": wall, "rss": rss})
     ratio = rows[-1]["rss"] / rows[-2]["rss"]
+    if reference:
+        rows.insert(len(rows) - 2, reference)
 
     print()
     print(f"== genre predict: {checkpoint}, {os.cpu_count()} cores ==")
@@ -149,6 +169,10 @@ def main():
     for r in rows:
         print(f"{r['run']:<24} {r['files']:>5} {r['audio_s'] / 60:>9.1f} {r['wall']:>7.2f} {r['files'] / r['wall']:>8.1f} "
               f"{r['audio_s'] / r['wall']:>9.0f} {r['rss']:>12.0f}")
+    if reference:
+        fastest = min(r["wall"] for r in rows if r["run"].startswith("corpus folder"))
+        print(f"corpus folder: genre predict {reference['wall'] / fastest:.1f}x the files/s of librosa + onnxruntime "
+              f"(the same windows and probabilities: scripts/onnx_predict.py --compare)")
     print(f"peak RSS {args.long_minutes} min / 30 s: {ratio:.1f}x; "
           f"CSV identical with --jobs {args.jobs} and --jobs 1: {'yes' if same else 'NO'}")
     if args.json:
