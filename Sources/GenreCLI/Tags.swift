@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Pipeline
 import Training
 
 extension Genre {
@@ -20,37 +19,14 @@ extension Genre {
         @Option(help: "Tags shown per file.")
         var top = 5
 
-        @Flag(help: "Print JSON: every tag's probability for the file and per window (the taggram).")
-        var json = false
-
-        @Option(help: ArgumentHelp("Write one CSV row per file to this file.", valueName: "OUT.csv"))
-        var csv: String?
-
-        @Option(help: "Files tagged at once (default: one per core).")
-        var jobs: Int?
-
-        @Option(help: "Frames between window starts, 1...window length (default: the window length: windows do not overlap).")
-        var windowHop: Int?
-
-        @Argument(help: ArgumentHelp("Audio files or folders (searched recursively).", valueName: "PATH"))
-        var audio: [String]
+        @OptionGroup var arguments: PredictionArguments
 
         func validate() throws {
             if top < 1 { throw ValidationError("--top must be at least 1") }
-            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-            if let windowHop, windowHop < 1 { throw ValidationError("--window-hop must be at least 1") }
-            if audio.isEmpty { throw ValidationError("give one or more audio files or folders") }
         }
 
         func run() throws {
-            let tagger = try PredictionRun(checkpoint: checkpoint, network: .tagger)
-            let cancellation = CancellationFlag()
-            Signals.trap(cancellation)
-            let lines: PredictionRun.Outputs.Lines = json || csv != nil ? .none : .top(top)
-            let tally = try tagger.perform(
-                arguments: audio, options: .init(windowHop: windowHop, jobs: jobs, cancellation: cancellation), outputs: .init(lines: lines, csvPath: csv, json: json),
-                progress: PredictionConsole.standard(printsLines: lines != .none), write: { print($0) })
-            try Predict.exitStatus(tally, csv: csv)
+            try arguments.run(checkpoint: checkpoint, network: .tagger, top: top)
         }
     }
 }
