@@ -47,11 +47,7 @@ public enum AudioDecoder {
         var samples: [Float] = []
         // The header is only a hint: reserve at most what it claims, capped, and grow as data arrives.
         samples.reserveCapacity(min(frames?.count ?? Int.max, reader.info.frames, 1 << 22))
-        var block: [Float] = []
-        repeat {
-            try reader.next(into: &block)
-            samples.append(contentsOf: block)
-        } while !block.isEmpty
+        while try reader.read(appendingTo: &samples) > 0 {}
         return MonoAudio(samples: samples, sampleRate: reader.info.sampleRate, info: reader.info,
                          decodeError: reader.decodeError)
     }

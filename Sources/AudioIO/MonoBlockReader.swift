@@ -46,7 +46,13 @@ public struct MonoBlockReader: ~Copyable {
     /// - Throws: ``AudioError`` when a decoder error comes before any frame, or the file holds no frames at all.
     public mutating func next(into block: inout [Float]) throws(AudioError) {
         block.removeAll(keepingCapacity: true)
-        guard !finished else { return }
+        _ = try read(appendingTo: &block)
+    }
+
+    /// Appends the next mono samples (at most one read) to `samples` and returns how many; 0 at the end of the
+    /// audio. Throws as ``next(into:)`` does.
+    public mutating func read(appendingTo samples: inout [Float]) throws(AudioError) -> Int {
+        guard !finished else { return 0 }
         let channels = info.channels
         let want = min(remaining, chunkFrames)
         var got = 0
@@ -65,17 +71,20 @@ public struct MonoBlockReader: ~Copyable {
                 throw AudioError(path: file.path, function: "decodeMono",
                                  message: "no audio frames could be decoded from \(what)")
             }
-            return
+            return 0
         }
         remaining -= got
         framesRead += got
         if channels == 1 {
-            block.append(contentsOf: chunk[0..<got])
+            samples.append(contentsOf: chunk[0..<got])
         } else {
-            block.append(contentsOf: repeatElement(0, count: got))
-            block.withUnsafeMutableBufferPointer { out in
-                Downmix.meanOfChannels(interleaved: UnsafeBufferPointer(chunk), frames: got, channels: channels, into: out)
+            let start = samples.count
+            samples.append(contentsOf: repeatElement(0, count: got))
+            samples.withUnsafeMutableBufferPointer { out in
+                Downmix.meanOfChannels(interleaved: UnsafeBufferPointer(chunk), frames: got, channels: channels,
+                                       into: UnsafeMutableBufferPointer(rebasing: out[start...]))
             }
         }
+        return got
     }
 }
