@@ -29,7 +29,7 @@ struct ExportMetadata {
                 + "norm_mean, norm_std are JSON arrays of n_mels numbers. GenreKit's shards (/mel) already hold "
                 + "normalised features.")
         add("model_spec", Self.json(spec))
-        add("window_frames", String(spec.inputShape[2]))
+        add("window_frames", String(checkpoint.windowFrames))
         add("window_hop", String(checkpoint.evaluationWindowHop))
         add(
             "frames",

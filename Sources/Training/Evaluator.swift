@@ -47,8 +47,8 @@ public enum Evaluator {
             throw .incompatible(path: shards, reason: "the shards were made with other preprocessing parameters than the model was trained on")
         }
         let model = try checkpoint.makeModel(path: checkpointPath)
-        let crop = checkpoint.modelSpec.inputShape[2]
-        let hop = windowHop ?? checkpoint.training.evaluate.windowHop ?? crop
+        let crop = checkpoint.windowFrames
+        let hop = windowHop ?? checkpoint.evaluationWindowHop
         let info = [
             "checkpoint": checkpointPath, "shards": shards, "split": split, "epoch": String(checkpoint.epoch),
             "best_valid_accuracy": String(format: "%.4f", checkpoint.bestValidAccuracy),

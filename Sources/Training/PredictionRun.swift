@@ -114,7 +114,7 @@ public final class PredictionRun {
         self.network = network
         classes = first.checkpoint.classes
         extensions = first.pipeline.audio.extensions
-        windowFrames = first.checkpoint.modelSpec.inputShape[2]
+        windowFrames = first.checkpoint.windowFrames
         predictors = [first]
     }
 

@@ -65,7 +65,7 @@ public struct Predictor {
     public func predict(path: String, windowHop: Int? = nil) throws(TrainingError) -> Prediction {
         let hop = try resolvedWindowHop(windowHop, path: path)
         var assembler = WindowAssembler(
-            nMels: pipeline.mel.nMels, windowFrames: checkpoint.modelSpec.inputShape[2], hop: hop,
+            nMels: pipeline.mel.nMels, windowFrames: checkpoint.windowFrames, hop: hop,
             mean: checkpoint.normMean, std: checkpoint.normStd, batch: Self.streamingBatch, model: model)
         let summary: SpectrogramStream.Summary
         do throws(AudioError) {
@@ -83,7 +83,7 @@ public struct Predictor {
     /// spectrogram in memory (``ClipFeatureExtractor/wholeFileSpectrogram(path:configuration:)``), every window in
     /// one forward pass.
     func predictInMemory(path: String, windowHop: Int? = nil) throws(TrainingError) -> Prediction {
-        let nMels = pipeline.mel.nMels, crop = checkpoint.modelSpec.inputShape[2]
+        let nMels = pipeline.mel.nMels, crop = checkpoint.windowFrames
         let hop = try resolvedWindowHop(windowHop, path: path)
         let (db, frames): ([Float], Int)
         do {
