@@ -126,17 +126,15 @@ final class BatchNorm2D: Layer {
     func scaleAndShift(training: Bool) -> (scale: [Float], shift: [Float]) {
         var scale = [Float](repeating: 0, count: channels), shift = scale
         for c in 0..<channels {
-            let g = Double(gamma.values[c]), b = Double(beta.values[c])
-            let m: Double, inv: Double
             if training {
-                m = mean[c]
-                inv = inverseStd[c]
+                let g = Double(gamma.values[c])
+                scale[c] = Float(g * inverseStd[c])
+                shift[c] = Float(Double(beta.values[c]) - mean[c] * g * inverseStd[c])
             } else {
-                m = Double(runningMean.values[c])
-                inv = 1 / (Double(runningVariance.values[c]) + epsilon).squareRoot()
+                (scale[c], shift[c]) = BatchNormAffine.evaluation(
+                    gamma: gamma.values[c], beta: beta.values[c], runningMean: runningMean.values[c],
+                    runningVariance: runningVariance.values[c], epsilon: epsilon)
             }
-            scale[c] = Float(g * inv)
-            shift[c] = Float(b - m * g * inv)
         }
         return (scale, shift)
     }
@@ -257,5 +255,19 @@ final class BatchNorm2D: Layer {
             dx[i] = k * dy[i] + a * x[i] + b
             i += 1
         }
+    }
+}
+
+/// Batch normalisation in evaluation mode as one per-channel affine map `y = scale · x + shift`: the arithmetic
+/// every evaluation-mode batch norm of Net uses, and what the ONNX export writes for the batch norms it cannot fold.
+public enum BatchNormAffine {
+    /// One channel's `(scale, shift)`: in Double, `inv = 1 / sqrt(running_var + eps)`, `scale = gamma · inv`,
+    /// `shift = beta - running_mean · gamma · inv`, each rounded once to Float.
+    @inline(__always)
+    public static func evaluation(
+        gamma: Float, beta: Float, runningMean: Float, runningVariance: Float, epsilon: Double
+    ) -> (scale: Float, shift: Float) {
+        let g = Double(gamma), inv = 1 / (Double(runningVariance) + epsilon).squareRoot()
+        return (Float(g * inv), Float(Double(beta) - Double(runningMean) * g * inv))
     }
 }

@@ -1,3 +1,5 @@
+import Net
+
 /// Batch normalisation in evaluation mode as ONNX computes it after export: either folded into the convolution
 /// it directly follows, or as a per-channel affine map. The arithmetic is GenreKit's own (Net's `BatchNorm2D`):
 /// per channel, in Double, `inv = 1 / sqrt(running_var + eps)`, `scale = gamma · inv`,
@@ -17,14 +19,14 @@ enum BatchNormFolding {
         func inverseStd(_ c: Int) -> Double { 1 / (Double(variance[c]) + epsilon).squareRoot() }
     }
 
-    /// `(scale, shift)` per channel with `bn(x) = scale · x + shift`, rounded to float32 exactly as GenreKit rounds
-    /// them (so that the exported Mul and Add reproduce GenreKit's evaluation-mode batch norm bit for bit).
+    /// `(scale, shift)` per channel with `bn(x) = scale · x + shift`: Net's own evaluation-mode arithmetic
+    /// (``BatchNormAffine``), so that the exported Mul and Add reproduce GenreKit's batch norm bit for bit.
     static func affine(_ bn: Statistics) -> (scale: [Float], shift: [Float]) {
         var scale = [Float](repeating: 0, count: bn.channels), shift = scale
         for c in 0..<bn.channels {
-            let g = Double(bn.gamma[c]), inv = bn.inverseStd(c)
-            scale[c] = Float(g * inv)
-            shift[c] = Float(Double(bn.beta[c]) - Double(bn.mean[c]) * g * inv)
+            (scale[c], shift[c]) = BatchNormAffine.evaluation(
+                gamma: bn.gamma[c], beta: bn.beta[c], runningMean: bn.mean[c], runningVariance: bn.variance[c],
+                epsilon: bn.epsilon)
         }
         return (scale, shift)
     }

@@ -205,26 +205,14 @@ struct BuiltModel {
     }
 }
 
-/// Writes a file under a temporary name in its folder and renames it into place.
+/// Writes a file under a temporary name in its folder and renames it into place (Pipeline's
+/// ``FileSystem/writeAtomically(_:to:)``), with the export's one-line error.
 enum AtomicFile {
     static func write(_ data: Data, to path: String) throws(OnnxExportError) {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())").path
-        guard let file = fopen(temporary, "wb") else {
-            throw .output(path: path, reason: "cannot write: \(String(cString: strerror(errno)))")
-        }
-        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        let flushed = fflush(file) == 0
-        let error = errno
-        fclose(file)
-        guard written == data.count, flushed else {
-            unlink(temporary)
-            throw .output(path: path, reason: "cannot write: \(String(cString: strerror(error)))")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .output(path: path, reason: "cannot rename the finished file into place: \(reason)")
+        do {
+            try FileSystem.writeAtomically(data, to: path)
+        } catch {
+            throw .output(path: path, reason: "cannot write: \(error)")
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import SystemPackage
+public import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -8,8 +8,9 @@ import Darwin
 #endif
 
 /// The file operations Pipeline needs beyond Foundation's, through swift-system (`FileDescriptor`, `Errno`):
-/// whole reads, atomic replacement of a file, rename.
-enum FileSystem {
+/// whole reads, atomic replacement of a file, rename. ``writeAtomically(_:to:)`` is public: every output the
+/// modules above write whole (the ONNX export among them) goes through it.
+public enum FileSystem {
     /// Writes `bytes` to `path` atomically: into a temporary file beside it (`.<name>.tmp-<pid>`), renamed over
     /// `path` when complete, so a reader sees the old file or the new one, never a part.
     /// Writes `value` as pretty JSON with sorted keys (the layout of `report.json`, `part.json` and scan listings),
@@ -20,7 +21,7 @@ enum FileSystem {
         try writeAtomically(encoder.encode(value), to: path)
     }
 
-    static func writeAtomically(_ bytes: some ContiguousBytes, to path: String) throws(Errno) {
+    public static func writeAtomically(_ bytes: some ContiguousBytes, to path: String) throws(Errno) {
         let target = FilePath(path)
         let temporary = target.removingLastComponent().appending(".\(target.lastComponent?.string ?? "file").tmp-\(getpid())")
         do {
